@@ -153,3 +153,65 @@ SECTIONS = {
     "inference": InferenceConfig,
     "train": TrainConfig,
 }
+
+
+_CHOICES = {
+    ("model", "moment_map"): ("dense", "sparse"),
+    ("model", "text_pooling"): ("mean", "cls"),
+    ("model", "fine_head"): ("mlp", "conv"),
+    ("inference", "inference"): ("clear", "clear_f", "clear_c"),
+    ("inference", "tree"): ("paper", "binary"),
+}
+
+
+def validate(config: Config) -> None:
+    """Raises ``ValueError`` naming the flag when a value cannot work."""
+    for (section, name), allowed in _CHOICES.items():
+        value = getattr(getattr(config, section), name)
+        if value not in allowed:
+            raise ValueError(f"--{name}={value!r}: expected one of {', '.join(allowed)}")
+    data, model, inference = config.data, config.model, config.inference
+    positive = {
+        "num_pre_clips": data.num_pre_clips,
+        "num_clips": data.num_clips,
+        "queries_per_video": data.queries_per_video,
+        "max_query_tokens": data.max_query_tokens,
+        "batch_size": data.batch_size,
+        "eval_batch_size": data.eval_batch_size,
+        "hidden_dim": model.hidden_dim,
+        "tree_depth": model.tree_depth,
+        "top_k": inference.top_k,
+        "epochs": config.train.epochs,
+    }
+    for name, value in positive.items():
+        if value <= 0:
+            raise ValueError(f"--{name} must be positive, got {value}")
+    if data.num_pre_clips % data.num_clips:
+        raise ValueError(
+            f"--num_pre_clips={data.num_pre_clips} must be a multiple of --num_clips={data.num_clips}"
+        )
+    if data.max_query_tokens < 3:
+        raise ValueError("--max_query_tokens must leave room for [CLS], one token and [SEP]")
+    if 2 * model.tree_depth - 1 > 2 * data.num_clips - 1 or model.tree_depth > data.num_clips:
+        raise ValueError(f"--tree_depth={model.tree_depth} does not fit --num_clips={data.num_clips}")
+    if not inference.mu < inference.rho:
+        raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={inference.mu}, rho={inference.rho}")
+    if not 0.0 <= config.loss.min_iou < config.loss.max_iou <= 1.0:
+        raise ValueError(
+            f"need 0 <= --min_iou < --max_iou <= 1, got {config.loss.min_iou}, {config.loss.max_iou}"
+        )
+    if not 0.0 < inference.nms_threshold <= 1.0:
+        raise ValueError(f"--nms_threshold must be in (0, 1], got {inference.nms_threshold}")
+    if any(not 0.0 < m < 1.0 for m in inference.iou_thresholds):
+        raise ValueError(f"--iou_thresholds must lie in (0, 1), got {inference.iou_thresholds}")
+    if any(n < 1 for n in inference.recall_at) or max(inference.recall_at) > inference.top_k:
+        raise ValueError(f"--recall_at={inference.recall_at} needs values in [1, --top_k={inference.top_k}]")
+    if not data.train_splits:
+        raise ValueError("--train_splits must name at least one split")
+    if model.dropout < 0 or model.dropout >= 1:
+        raise ValueError(f"--dropout must be in [0, 1), got {model.dropout}")
+
+
+def all_field_names() -> list[str]:
+    """Every config field name (= flag name)."""
+    return [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]

@@ -1,0 +1,15 @@
+"""Evaluation protocol of DESIGN §5: localize every query, score R@n,IoU=m and mIoU, time it."""
+
+from clear_tf.evaluation.evaluator import EvalResult, evaluate_videos, format_table, protocol_description
+from clear_tf.evaluation.videos import EvalVideo, prepare_videos
+from clear_tf.evaluation.baseline import prior_baseline_metrics
+
+__all__ = [
+    "EvalResult",
+    "EvalVideo",
+    "evaluate_videos",
+    "format_table",
+    "prepare_videos",
+    "prior_baseline_metrics",
+    "protocol_description",
+]

@@ -1,0 +1,96 @@
+"""Keras callbacks of a training run: validation recall, loss names, confidence-map images."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from clear_tf.config import Config
+
+
+class ValidationRecall(keras.callbacks.Callback):
+    """Adds the validation table (``val_R@1,IoU=0.5``, ``val_mIoU``, ...) to each epoch's logs.
+
+    It runs the evaluation protocol (DESIGN §5) on the validation videos with full fine
+    ranking (CLEAR-F), so that early stopping and the best checkpoint select on the
+    metric the paper reports rather than on the loss. Put it before the callbacks that
+    read those logs.
+
+    Args:
+        videos: prepared validation videos (``clear_tf.evaluation.prepare_videos``).
+        config: the run's config (inference settings: NMS threshold, thresholds, n).
+    """
+
+    def __init__(self, videos, config: Config):
+        super().__init__()
+        self.videos = videos
+        self.config = config
+
+    def on_epoch_end(self, epoch, logs=None):
+        from clear_tf.evaluation import evaluate_videos
+
+        result = evaluate_videos(self.model, self.videos, self.config, inference="clear_f")
+        for name, value in result.metrics.items():
+            logs[f"val_{name}"] = value
+
+
+class LossAliases(keras.callbacks.Callback):
+    """Logs the paper's names Γ₁ (``gamma1``), Γ₂ (``gamma2``), Ψ (``psi``) and the learning rate.
+
+    Keras names per-output losses after the outputs (``anchor_similarity_loss``,
+    ``fine_logits_loss``); the aliases make TensorBoard read like the paper.
+    """
+
+    _ALIASES = {"anchor_similarity_loss": "gamma1", "fine_logits_loss": "gamma2", "loss": "psi"}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for prefix in ("", "val_"):
+            for keras_name, paper_name in self._ALIASES.items():
+                if prefix + keras_name in logs:
+                    logs[prefix + paper_name] = logs[prefix + keras_name]
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+class ConfidenceMapImages(keras.callbacks.Callback):
+    """Writes images of the fine confidence map with the ground truth for a few val queries.
+
+    Args:
+        videos: prepared validation videos; the first query of the first
+            ``num_queries`` videos is drawn.
+        log_dir: TensorBoard folder (images go to ``<log_dir>/images``).
+        num_queries: how many queries to draw each epoch.
+    """
+
+    def __init__(self, videos, log_dir: str, num_queries: int = 4):
+        super().__init__()
+        self.videos = list(videos)[:num_queries]
+        self.writer = tf.summary.create_file_writer(f"{log_dir}/images")
+
+    def on_epoch_end(self, epoch, logs=None):
+        from clear_tf.plots import confidence_map_image
+
+        images = []
+        for video in self.videos:
+            outputs = self.model(
+                {
+                    "features": video.features[None],
+                    "token_ids": video.token_ids[None, :1],
+                    "padding_mask": video.padding_mask[None, :1],
+                },
+                training=False,
+            )
+            scores = keras.ops.convert_to_numpy(keras.ops.sigmoid(outputs["fine_logits"]))[0, 0]
+            images.append(
+                confidence_map_image(
+                    scores,
+                    mask=self.model.candidate_mask,
+                    ground_truth=video.times[0],
+                    duration=video.duration,
+                    title=video.sentences[0],
+                )
+            )
+        if images:
+            with self.writer.as_default():
+                tf.summary.image("val/confidence_maps", np.stack(images), step=epoch, max_outputs=len(images))
+            self.writer.flush()

@@ -1,0 +1,114 @@
+"""The training driver behind ``train.py``: data, model, ``fit`` with callbacks, results, export."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from absl import logging
+import keras
+
+from clear_tf import data as data_lib
+from clear_tf import evaluation
+from clear_tf import losses as losses_lib
+from clear_tf import models
+from clear_tf.config import Config
+from clear_tf.training import callbacks as callbacks_lib
+from clear_tf.training.run_dir import RunDir, save_config, write_json_atomic
+from clear_tf.training.strategy import configure_determinism, make_strategy
+
+# How often (in steps) the crash-recovery backup is written, besides every epoch end.
+BACKUP_EVERY_STEPS = 200
+
+
+def compile_model(model: keras.Model, config: Config) -> None:
+    """Adam and Ψ = Γ₁ + αΓ₂ (Eq. 9) as per-output Keras losses."""
+    loss, loss_weights = losses_lib.build_losses(config)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate),
+        loss=loss,
+        loss_weights=loss_weights,
+    )
+
+
+def build_model(config: Config, feature_dim: int, strategy) -> keras.Model:
+    with strategy.scope():
+        model = models.build_clear(config, feature_dim)
+        compile_model(model, config)
+    return model
+
+
+def _callbacks(config: Config, run: RunDir, val_videos) -> list[keras.callbacks.Callback]:
+    monitor = config.train.monitor
+    return [
+        # First: the callbacks below read the metrics it adds to the logs.
+        callbacks_lib.ValidationRecall(val_videos, config),
+        callbacks_lib.LossAliases(),
+        keras.callbacks.BackupAndRestore(run.backup, save_freq=BACKUP_EVERY_STEPS),
+        keras.callbacks.ModelCheckpoint(run.last_model),
+        keras.callbacks.ModelCheckpoint(run.best_model, monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="max", patience=config.train.early_stopping_patience
+        ),
+        keras.callbacks.TensorBoard(run.logs),
+        callbacks_lib.ConfidenceMapImages(val_videos, run.logs, config.train.num_plot_queries),
+        keras.callbacks.CSVLogger(os.path.join(run.root, "history.csv"), append=True),
+    ]
+
+
+def train(config: Config, flags_text: str | None = None) -> dict:
+    """Trains CLEAR as ``config`` says and returns the test results written to results.json.
+
+    Running it again with the same ``run_dir`` resumes an interrupted run from its
+    backup (weights, optimizer state and epoch; the interrupted epoch's data pass
+    restarts), and skips straight to evaluation when training had finished.
+    """
+    configure_determinism(config.train.seed, config.train.deterministic)
+    strategy = make_strategy(config.train.logical_cpus)
+    run = RunDir(config.train.run_dir).make()
+    save_config(run, config, flags_text)
+
+    feature_dim = data_lib.feature_dim(config)
+    train_dataset = data_lib.make_distributed_dataset(strategy, config, splits=config.data.train_splits)
+    val_videos = evaluation.prepare_videos(config, config.data.val_split)
+    model = build_model(config, feature_dim, strategy)
+
+    steps = config.train.steps_per_epoch or None
+    logging.info("Training %s on %s (%s)", run.root, config.data.dataset, "+".join(config.data.train_splits))
+    started = time.time()
+    history = model.fit(
+        train_dataset,
+        epochs=config.train.epochs,
+        steps_per_epoch=steps,
+        callbacks=_callbacks(config, run, val_videos),
+        verbose=1,
+    )
+    train_seconds = time.time() - started
+
+    best = keras.models.load_model(run.best_model) if os.path.exists(run.best_model) else model
+    test_videos = evaluation.prepare_videos(config, config.data.test_split)
+    result = evaluation.evaluate_videos(best, test_videos, config, inference=config.inference.inference)
+    baseline = evaluation.prior_baseline_metrics(config, test_videos)
+    results = {
+        "dataset": config.data.dataset,
+        "split": config.data.test_split,
+        "protocol": evaluation.protocol_description(config),
+        "train_splits": list(config.data.train_splits),
+        "inference": config.inference.inference,
+        "tree": config.inference.tree,
+        "epochs_run": len(history.epoch),
+        "train_seconds": round(train_seconds, 1),
+        **result.summary(),
+        "baseline": baseline,
+    }
+    write_json_atomic(run.results, results)
+    logging.info("Test results:\n%s", evaluation.format_table(result.metrics, baseline))
+    _export(best, config, run)
+    return results
+
+
+def _export(model: keras.Model, config: Config, run: RunDir) -> None:
+    from clear_tf.export import export_saved_model
+
+    export_saved_model(model, run.export, config=config)
+    logging.info("Exported the best model to %s", run.export)
