@@ -1,0 +1,86 @@
+"""Grouping each video's queries into slots of K, and the per-batch targets.
+
+An epoch visits every query exactly once: a video's Q queries are (optionally)
+shuffled, cut into ⌈Q/K⌉ chunks of K, and each (video, chunk) becomes one element.
+The last chunk is padded with slots whose ``query_index`` is -1 and ``query_mask`` 0.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from clear_tf.data.targets import anchor_iou, moment_iou_map
+
+# Per-query fields of a preprocessed video, gathered into the K slots of a chunk.
+QUERY_FIELDS = ("sentence", "token_ids", "padding_mask", "times")
+
+
+def query_chunks(num_queries: tf.Tensor, queries_per_video: int, shuffle_seed=None) -> tf.Tensor:
+    """Query indices of a video arranged in chunks of K.
+
+    Args:
+        num_queries: scalar int, Q.
+        queries_per_video: K.
+        shuffle_seed: an int [2] seed for a stateless shuffle of the query order, or
+            None to keep the order 0..Q-1.
+
+    Returns:
+        int32 [⌈Q/K⌉, K]: every index 0..Q-1 exactly once, then -1 padding.
+    """
+    order = tf.range(num_queries, dtype=tf.int32)
+    if shuffle_seed is not None:
+        order = tf.random.experimental.stateless_shuffle(order, seed=shuffle_seed)
+    num_chunks = (num_queries + queries_per_video - 1) // queries_per_video
+    padding = num_chunks * queries_per_video - num_queries
+    order = tf.concat([order, -tf.ones([padding], tf.int32)], axis=0)
+    return tf.reshape(order, [num_chunks, queries_per_video])
+
+
+def gather_chunk(video: dict, query_index: tf.Tensor, padding_query: dict) -> dict:
+    """One element: the video's fields plus its queries at ``query_index`` [K].
+
+    Args:
+        video: a preprocessed video (``preprocess_video``).
+        query_index: int32 [K], -1 for a padded slot.
+        padding_query: what a padded slot holds for each field of ``QUERY_FIELDS``
+            (for the tokens, the packing of an empty sentence, ``[CLS] [SEP]``, so that
+            the text encoder never sees a row without real tokens).
+
+    Returns:
+        The element dict (see ``build_dataset``), without the targets.
+    """
+    is_real = query_index >= 0
+    element = {
+        "video_id": video["video_id"],
+        "features": video["features"],
+        "duration": video["duration"],
+        "query_index": query_index,
+        "query_mask": tf.cast(is_real, tf.float32),
+    }
+    safe_index = tf.maximum(query_index, 0)
+    for name in QUERY_FIELDS:
+        values = tf.gather(video[name], safe_index)
+        mask = tf.reshape(is_real, [-1] + [1] * (values.shape.rank - 1))
+        element[name] = tf.where(mask, values, padding_query[name])
+    return element
+
+
+def video_chunks(video: dict, queries_per_video: int, padding_query: dict, shuffle_seed=None) -> tf.data.Dataset:
+    """The ⌈Q/K⌉ elements of one preprocessed video, as a dataset (for ``flat_map``)."""
+    chunks = query_chunks(tf.shape(video["times"])[0], queries_per_video, shuffle_seed)
+    return tf.data.Dataset.from_tensor_slices(chunks).map(
+        lambda query_index: gather_chunk(video, query_index, padding_query)
+    )
+
+
+def add_targets(batch: dict, num_clips: int, num_anchors: int) -> dict:
+    """Adds ``iou_map`` [B, K, L, L] and ``anchor_iou`` [B, K, R] (0 in padded slots)."""
+    duration = batch["duration"][:, tf.newaxis]
+    query_mask = batch["query_mask"]
+    iou_map = moment_iou_map(batch["times"], duration, num_clips)
+    anchors = anchor_iou(batch["times"], duration, num_clips, num_anchors)
+    return {
+        **batch,
+        "iou_map": iou_map * query_mask[..., tf.newaxis, tf.newaxis],
+        "anchor_iou": anchors * query_mask[..., tf.newaxis],
+    }

@@ -1,0 +1,194 @@
+"""The tf.data input pipeline: per-video TFDS examples in, batch dicts out."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import tensorflow as tf
+
+from clear_tf import moments
+from clear_tf.config import Config
+from clear_tf.data.batching import add_targets, video_chunks
+from clear_tf.data.loading import load_split
+from clear_tf.data.preprocess import preprocess_video
+from clear_tf.data.query_tokenizer import QueryTokenizer
+
+# Second stream of the seed: the element shuffle must not replay the video shuffle.
+_ELEMENT_SHUFFLE_SALT = 1
+_QUERY_SHUFFLE_SALT = 2
+
+
+def _padding_query(tokenizer: QueryTokenizer) -> dict:
+    """What a padded query slot holds (see ``batching.gather_chunk``)."""
+    token_ids, padding_mask = tokenizer(tf.constant([""]))
+    return {
+        "sentence": tf.constant(""),
+        "token_ids": token_ids[0],
+        "padding_mask": padding_mask[0],
+        "times": tf.zeros([2], tf.float32),
+    }
+
+
+def _salted(seed: int | None, salt: int) -> int | None:
+    return None if seed is None else seed * 1000 + salt
+
+
+def build_dataset(
+    examples: tf.data.Dataset,
+    config: Config,
+    *,
+    training: bool,
+    seed: int | None = None,
+    input_context: tf.distribute.InputContext | None = None,
+) -> tf.data.Dataset:
+    """Turns per-video TFDS examples into batches of B videos × K query slots.
+
+    Stages: (shard by ``input_context``) → validate, resample to N units, normalise,
+    tokenize (once per video, then ``cache()`` when ``config.data.cache``) → per epoch,
+    shuffle the videos and each video's query order, cut the queries into chunks of K
+    (one element per chunk, the last one padded) → shuffle the elements → batch →
+    IoU targets for the whole batch → prefetch.
+
+    Training batches have a fixed size (``drop_remainder=True``) so every replica sees
+    static shapes; the last incomplete batch of an epoch is dropped, and since the
+    query order changes every epoch, a different handful of queries sits it out each
+    time. Evaluation keeps the order of ``examples`` and the query order within each
+    video, and keeps the remainder batch: every query appears exactly once.
+
+    Args:
+        examples: dataset of TFDS examples, ``video_id``, ``features`` [T, D],
+            ``duration``, ``queries`` {``sentence``, ``start``, ``end``} [Q].
+        config: uses ``config.data`` (``num_pre_clips``, ``num_clips``,
+            ``normalize_features``, ``queries_per_video``, ``max_query_tokens``,
+            ``batch_size`` / ``eval_batch_size``, ``shuffle_buffer``, ``cache``) and
+            ``config.model`` (``tree_depth``, ``text_preset``).
+        training: shuffle and drop the remainder (True) or keep everything in order.
+        seed: makes the training order reproducible; None draws a fresh order per run.
+        input_context: from ``strategy.distribute_datasets_from_function``; shards the
+            videos by input pipeline and sets the per-replica batch size.
+
+    Returns:
+        Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
+        int32, ``padding_mask`` [B, K, S] bool, ``query_mask`` [B, K] float32,
+        ``iou_map`` [B, K, L, L] float32, ``anchor_iou`` [B, K, R] float32, ``times``
+        [B, K, 2] float32, ``duration`` [B] float32, and for bookkeeping ``video_id``
+        [B] string, ``query_index`` [B, K] int32 (-1 in padded slots), ``sentence``
+        [B, K] string.
+    """
+    data = config.data
+    num_anchors = moments.num_anchors(config.model.tree_depth)
+    # Fail now, not inside tf.data, when the anchors do not fit the map.
+    moments.anchor_positions(data.num_clips, num_anchors)
+    if data.queries_per_video < 1:
+        raise ValueError(f"queries_per_video must be >= 1, got {data.queries_per_video}")
+    batch_size = data.batch_size if training else data.eval_batch_size
+    if input_context is not None:
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+        examples = examples.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+
+    tokenizer = QueryTokenizer(config.model.text_preset, data.max_query_tokens)
+    videos = examples.map(
+        functools.partial(
+            preprocess_video,
+            num_pre_clips=data.num_pre_clips,
+            normalize_features=data.normalize_features,
+            tokenizer=tokenizer,
+        ),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    if data.cache:
+        videos = videos.cache()
+
+    padding_query = _padding_query(tokenizer)
+    if training:
+        videos = videos.shuffle(data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        # One fresh stateless seed per video and epoch drives its query order.
+        query_seeds = tf.data.Dataset.random(
+            seed=_salted(seed, _QUERY_SHUFFLE_SALT), rerandomize_each_iteration=True
+        )
+        elements = tf.data.Dataset.zip(videos, query_seeds).flat_map(
+            lambda video, query_seed: video_chunks(
+                video,
+                data.queries_per_video,
+                padding_query,
+                shuffle_seed=tf.stack([query_seed, tf.constant(0, tf.int64)]),
+            )
+        )
+        elements = elements.shuffle(
+            data.shuffle_buffer,
+            seed=_salted(seed, _ELEMENT_SHUFFLE_SALT),
+            reshuffle_each_iteration=True,
+        )
+    else:
+        elements = videos.flat_map(
+            lambda video: video_chunks(video, data.queries_per_video, padding_query)
+        )
+    batches = elements.batch(batch_size, drop_remainder=training)
+    batches = batches.map(
+        lambda batch: add_targets(batch, data.num_clips, num_anchors),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
+    """``(x, y, sample_weight)`` for ``keras.Model.fit`` (ARCHITECTURE.md, "Batch dict").
+
+    Drops the bookkeeping keys (``video_id``, ``query_index``, ``sentence``, ``times``,
+    ``duration``); padded query slots get sample weight 0.
+    """
+    x = {name: batch[name] for name in ("features", "token_ids", "padding_mask")}
+    y = {"anchor_similarity": batch["anchor_iou"], "fine_logits": batch["iou_map"]}
+    sample_weight = {"anchor_similarity": batch["query_mask"], "fine_logits": batch["query_mask"]}
+    return x, y, sample_weight
+
+
+def make_distributed_dataset(
+    strategy: tf.distribute.Strategy,
+    config: Config,
+    *,
+    splits: str | Sequence[str] | None = None,
+    examples_fn: Callable[[], tf.data.Dataset] | None = None,
+    training: bool = True,
+    seed: int | None = None,
+    keras_inputs: bool = True,
+) -> tf.distribute.DistributedDataset:
+    """``build_dataset`` under ``strategy.distribute_datasets_from_function``.
+
+    Each input pipeline reads its own shard of the videos and batches
+    ``batch_size / num_replicas`` videos (per replica), so one step over all replicas
+    consumes one global batch. ``batch_size`` must be divisible by the replica count.
+
+    Args:
+        strategy: e.g. a ``tf.distribute.MirroredStrategy``.
+        config: as in ``build_dataset``.
+        splits: split name(s) of ``config.data.dataset`` to read with ``load_split``
+            (training reads the files in a seeded random order).
+        examples_fn: instead of ``splits``, a function that builds the TFDS example
+            dataset (called once per input pipeline).
+        training: as in ``build_dataset``.
+        seed: as in ``build_dataset``; defaults to ``config.train.seed``.
+        keras_inputs: map the batches through ``split_for_keras`` (what ``fit`` takes).
+
+    Returns:
+        The distributed dataset.
+    """
+    if (splits is None) == (examples_fn is None):
+        raise ValueError("pass exactly one of splits and examples_fn")
+    if seed is None:
+        seed = config.train.seed
+    if examples_fn is None:
+        examples_fn = functools.partial(
+            load_split, config, splits, shuffle_files=training, seed=seed
+        )
+
+    def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
+        dataset = build_dataset(
+            examples_fn(), config, training=training, seed=seed, input_context=input_context
+        )
+        if keras_inputs:
+            dataset = dataset.map(split_for_keras)
+        return dataset
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
