@@ -1,0 +1,77 @@
+"""Multi-scale temporal max pooling of clips into the 2D map of candidate moments."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from clear_tf.layers.candidate_cells import candidate_cells
+
+
+@keras.saving.register_keras_serializable(package="clear_tf")
+class MomentMap(keras.layers.Layer):
+    """Every candidate (i ≤ j) = max over clips i..j, laid out as an [L, L] map.
+
+    The map is built diagonal by diagonal: the diagonal at offset k holds
+    ``max(x[i..i+k])``, which is the diagonal at offset k-1 shifted by one and
+    max-combined with ``x[k:]``. That is L vectorised steps, each on a [B, L-k, C]
+    tensor; one gather then places the L(L+1)/2 candidates at row i, column j and
+    zeros everywhere else (i > j, or cells left out by the sparse sampling).
+
+    Args:
+        sparse: keep only the 2D-TAN sparse sampling of the map
+            (``clear_tf.moments.sparse_mask``) plus the anchor cells.
+        pooling_counts: diagonals per stride level of the sparse sampling.
+        num_anchors: R; in sparse mode the anchor cells of Eq. 2 are kept too.
+        **kwargs: base layer arguments.
+
+    Example:
+    >>> MomentMap()(np.random.rand(2, 8, 16).astype("float32")).shape
+    (2, 8, 8, 16)
+    """
+
+    def __init__(self, sparse=False, pooling_counts=(15, 8, 8, 8), num_anchors=0, **kwargs):
+        super().__init__(**kwargs)
+        self.sparse = sparse
+        self.pooling_counts = [int(c) for c in pooling_counts]
+        self.num_anchors = num_anchors
+
+    def build(self, input_shape):
+        num_clips = input_shape[1]
+        if num_clips is None:
+            raise ValueError("MomentMap needs a static number of clips L (input axis 1)")
+        mask = candidate_cells(num_clips, self.sparse, self.pooling_counts, self.num_anchors)
+        # Candidates are concatenated diagonal by diagonal: offset k starts at
+        # k·L - k(k-1)/2 and row i sits i places further; the extra last row is zeros.
+        rows, cols = np.meshgrid(np.arange(num_clips), np.arange(num_clips), indexing="ij")
+        offsets = cols - rows
+        flat_index = offsets * num_clips - offsets * (offsets - 1) // 2 + rows
+        zero_row = num_clips * (num_clips + 1) // 2
+        self._gather_index = np.where(mask, flat_index, zero_row).astype("int32")
+        self.built = True
+
+    def call(self, clips):
+        num_clips = clips.shape[1]
+        running_max = clips
+        diagonals = [clips]
+        for offset in range(1, num_clips):
+            running_max = ops.maximum(running_max[:, :-1], clips[:, offset:])
+            diagonals.append(running_max)
+        diagonals.append(ops.zeros_like(clips[:, :1]))
+        candidates = ops.concatenate(diagonals, axis=1)
+        return ops.take(candidates, self._gather_index, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], input_shape[1], input_shape[2])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sparse": self.sparse,
+                "pooling_counts": self.pooling_counts,
+                "num_anchors": self.num_anchors,
+            }
+        )
+        return config

@@ -1,0 +1,48 @@
+"""Coarse alignment scores: dot products between queries and moment representations."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="clear_tf")
+class QueryMomentSimilarity(keras.layers.Layer):
+    """(q [B, K, d], moments [B, *cells, d]) → qᵀc [B, K, *cells], optionally divided by d.
+
+    With the anchors A [B, R, d] and no scaling this is Aᵀq, trained towards d·IoU by
+    Γ₁ (Eq. 5); with the whole map J [B, L, L, d] and ``scale_by_dim=True`` it is the
+    coarse score cᵀq / d ≈ IoU used by the tree search and the CLEAR-C ablation.
+
+    Args:
+        scale_by_dim: divide the dot products by d.
+        **kwargs: base layer arguments.
+
+    Example:
+    >>> QueryMomentSimilarity()([np.ones((2, 3, 4)), np.ones((2, 5, 4))]).shape
+    (2, 3, 5)
+    """
+
+    def __init__(self, scale_by_dim=False, **kwargs):
+        super().__init__(**kwargs)
+        self.scale_by_dim = scale_by_dim
+
+    def call(self, inputs):
+        queries, moment_features = inputs
+        hidden_dim = queries.shape[-1]
+        batch = ops.shape(moment_features)[0]
+        cell_shape = tuple(moment_features.shape[1:-1])
+        flat_moments = ops.reshape(moment_features, (batch, -1, hidden_dim))
+        scores = ops.einsum("bkd,bnd->bkn", queries, flat_moments)
+        if self.scale_by_dim:
+            scores = scores / hidden_dim
+        return ops.reshape(scores, (batch, ops.shape(queries)[1]) + cell_shape)
+
+    def compute_output_shape(self, input_shape):
+        query_shape, moment_shape = input_shape
+        return tuple(query_shape[:2]) + tuple(moment_shape[1:-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale_by_dim": self.scale_by_dim})
+        return config

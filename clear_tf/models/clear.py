@@ -1,0 +1,291 @@
+"""CLEAR (Hu et al., TIP 2021) as one functional Keras model."""
+
+from __future__ import annotations
+
+import keras
+
+from clear_tf import moments, text_presets
+from clear_tf.layers import (
+    AnchorGather,
+    BiTCN,
+    CandidateMask,
+    ClipPooling,
+    MomentMap,
+    QueryMomentFusion,
+    QueryMomentSimilarity,
+    SentenceEncoder,
+    candidate_cells,
+    get_fine_head,
+)
+
+MOMENT_MAPS = ("dense", "sparse")
+INVALID_LOGIT = -1e4
+
+
+@keras.saving.register_keras_serializable(package="clear_tf")
+class CLEAR(keras.Model):
+    """Coarse-to-fine cross-modal moment localization (CLEAR).
+
+    VRN: unit features [B, N, D] → Bi-TCN (Eq. 1) → pooling to L clips → moment map
+    (max over clips i..j for every candidate) → moment MLP → position map
+    J [B, L, L, d], zero outside the candidate set. QRN: BERT → sentence vector →
+    Dense + ReLU → q [B, K, d] (Eq. 3). MIN: the anchors A of Eq. 2 give
+    ``anchor_similarity`` = Aᵀq [B, K, R] (trained towards d·IoU by Γ₁, Eq. 5) and every
+    cell gives ``coarse_scores`` = cᵀq / d [B, K, L, L]; the fused maps q ⊙ J (Eq. 6)
+    go through the fine head to ``fine_logits`` [B, K, L, L] (sigmoid → p of Eq. 7;
+    -1e4 outside the candidate set).
+
+    For inference that encodes a video once for all its queries, the parts are exposed:
+    ``video_encoder`` (a ``keras.Model``: features [B, N, D] → J [B, L, L, d]),
+    ``query_encoder`` (a ``keras.Model``: {token_ids, padding_mask} [M, S] → q [M, d])
+    and ``fine_head`` (a layer: fused maps [M, L, L, d] → logits [M, L, L]; the "mlp"
+    head is pointwise and maps any [..., d] → [...]). ``candidate_mask`` is the np.bool
+    [L, L] candidate set.
+
+    Args:
+        text_backbone: a ``keras_hub.models.BertBackbone`` (its weights are part of the
+            model and are saved with it).
+        feature_dim: D, the unit feature size.
+        num_pre_clips: N, units per video (the input length).
+        num_clips: L, side of the moment map; N must be a multiple of L.
+        hidden_dim: d, the size of moment and query representations.
+        use_tcn: run the Bi-TCN (False is the CLEAR-V ablation).
+        tcn_channels: output channels of the Bi-TCN blocks.
+        tcn_kernel_size: kernel of the Bi-TCN convolutions.
+        dropout: dropout rate of the Bi-TCN and the MLPs.
+        clip_pooling: "average" or "max" pooling of N units into L clips.
+        moment_map: "dense" (all L(L+1)/2 candidates) or "sparse" (2D-TAN sampling plus
+            the anchor cells).
+        pooling_counts: diagonals per stride level of the sparse map.
+        moment_mlp_layers: Dense + ReLU layers turning pooled moments into Ĉ.
+        text_pooling: "mean" or "cls" sentence vector.
+        text_trainable: fine-tune BERT.
+        fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from
+            ``clear_tf.layers.FINE_HEADS``.
+        fine_head_layers: layers of the fine head, the last giving the logit.
+        fine_head_kernel_size: kernel of the conv head.
+        tree_depth: P; R = 2P - 1 anchors.
+        **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
+
+    Example:
+    >>> model = CLEAR(text_presets.load_backbone(), feature_dim=500, num_pre_clips=64,
+    ...               num_clips=32, hidden_dim=128, tcn_channels=[256, 128], tree_depth=2)
+    >>> outputs = model({"features": features, "token_ids": ids, "padding_mask": ids != 0})
+    >>> outputs["fine_logits"].shape  # features [B, 64, 500], ids [B, K, S]
+    (B, K, 32, 32)
+    """
+
+    def __init__(
+        self,
+        text_backbone,
+        feature_dim,
+        num_pre_clips=256,
+        num_clips=128,
+        hidden_dim=256,
+        use_tcn=True,
+        tcn_channels=(512, 256),
+        tcn_kernel_size=3,
+        dropout=0.3,
+        clip_pooling="average",
+        moment_map="dense",
+        pooling_counts=(15, 8, 8, 8),
+        moment_mlp_layers=1,
+        text_pooling="mean",
+        text_trainable=False,
+        fine_head_type="mlp",
+        fine_head_layers=2,
+        fine_head_kernel_size=5,
+        tree_depth=4,
+        **kwargs,
+    ):
+        if moment_map not in MOMENT_MAPS:
+            raise ValueError(f"moment_map must be one of {MOMENT_MAPS}, got {moment_map!r}")
+        if moment_mlp_layers < 1:
+            raise ValueError(f"moment_mlp_layers must be >= 1, got {moment_mlp_layers}")
+        num_anchors = moments.num_anchors(tree_depth)
+        # Fails early, naming the sizes, when the anchors do not fit the map.
+        moments.anchor_positions(num_clips, num_anchors)
+        sparse = moment_map == "sparse"
+        candidate_set = {
+            "sparse": sparse,
+            "pooling_counts": list(pooling_counts),
+            "num_anchors": num_anchors,
+        }
+
+        # === VRN: features → position map J ===
+        video_features = keras.Input((num_pre_clips, feature_dim), name="features")
+        x = video_features
+        if use_tcn:
+            x = BiTCN(tcn_channels, tcn_kernel_size, dropout, name="bi_tcn")(x)
+        x = ClipPooling(num_clips, clip_pooling, name="clip_pooling")(x)
+        x = MomentMap(name="moment_map", **candidate_set)(x)
+        for index in range(moment_mlp_layers):
+            if index:
+                x = keras.layers.Dropout(dropout, name=f"moment_mlp_dropout_{index}")(x)
+            x = keras.layers.Dense(hidden_dim, activation="relu", name=f"moment_mlp_{index}")(x)
+        position_map = CandidateMask(
+            fill_value=0.0, channels_last=True, name="position_map", **candidate_set
+        )(x)
+        video_encoder = keras.Model(video_features, position_map, name="video_encoder")
+
+        # === QRN: token ids → q; shared by the full graph ([B, K, S]) and query_encoder ([M, S]) ===
+        sentence_encoder = SentenceEncoder(
+            text_backbone,
+            hidden_dim,
+            pooling=text_pooling,
+            backbone_trainable=text_trainable,
+            name="sentence_encoder",
+        )
+        query_inputs = {
+            "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
+            "padding_mask": keras.Input((None,), dtype="bool", name="padding_mask"),
+        }
+        query_encoder = keras.Model(
+            query_inputs, sentence_encoder(query_inputs), name="query_encoder"
+        )
+
+        fine_head_class = get_fine_head(fine_head_type)
+        if fine_head_type == "conv":
+            fine_head = fine_head_class(
+                hidden_dim,
+                num_layers=fine_head_layers,
+                kernel_size=fine_head_kernel_size,
+                dropout=dropout,
+                name="fine_head",
+                **candidate_set,
+            )
+        else:
+            fine_head = fine_head_class(
+                hidden_dim, num_layers=fine_head_layers, dropout=dropout, name="fine_head"
+            )
+
+        # === Full graph: B videos × K query slots ===
+        inputs = {
+            "features": keras.Input((num_pre_clips, feature_dim), name="features"),
+            "token_ids": keras.Input((None, None), dtype="int32", name="token_ids"),
+            "padding_mask": keras.Input((None, None), dtype="bool", name="padding_mask"),
+        }
+        position_map = video_encoder(inputs["features"])
+        queries = sentence_encoder(
+            {"token_ids": inputs["token_ids"], "padding_mask": inputs["padding_mask"]}
+        )
+        anchors = AnchorGather(num_anchors, name="anchor_gather")(position_map)
+        anchor_similarity = QueryMomentSimilarity(scale_by_dim=False, name="anchor_similarity")(
+            [queries, anchors]
+        )
+        coarse_scores = QueryMomentSimilarity(scale_by_dim=True, name="coarse_scores")(
+            [queries, position_map]
+        )
+        fused = QueryMomentFusion(name="fusion")([queries, position_map])
+        fine_logits = CandidateMask(
+            fill_value=INVALID_LOGIT, channels_last=False, name="fine_logits", **candidate_set
+        )(fine_head(fused))
+        super().__init__(
+            inputs=inputs,
+            outputs={
+                "anchor_similarity": anchor_similarity,
+                "fine_logits": fine_logits,
+                "coarse_scores": coarse_scores,
+            },
+            **kwargs,
+        )
+
+        # === Config ===
+        self.text_backbone = text_backbone
+        self.feature_dim = feature_dim
+        self.num_pre_clips = num_pre_clips
+        self.num_clips = num_clips
+        self.hidden_dim = hidden_dim
+        self.use_tcn = use_tcn
+        self.tcn_channels = list(tcn_channels)
+        self.tcn_kernel_size = tcn_kernel_size
+        self.dropout = dropout
+        self.clip_pooling = clip_pooling
+        self.moment_map = moment_map
+        self.pooling_counts = list(pooling_counts)
+        self.moment_mlp_layers = moment_mlp_layers
+        self.text_pooling = text_pooling
+        self.text_trainable = text_trainable
+        self.fine_head_type = fine_head_type
+        self.fine_head_layers = fine_head_layers
+        self.fine_head_kernel_size = fine_head_kernel_size
+        self.tree_depth = tree_depth
+
+        # === Parts used by the coarse-to-fine search and the export ===
+        self.num_anchors = num_anchors
+        self.candidate_mask = candidate_cells(num_clips, **candidate_set)
+        self.video_encoder = video_encoder
+        self.query_encoder = query_encoder
+        self.fine_head = fine_head
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "text_backbone": keras.layers.serialize(self.text_backbone),
+            "feature_dim": self.feature_dim,
+            "num_pre_clips": self.num_pre_clips,
+            "num_clips": self.num_clips,
+            "hidden_dim": self.hidden_dim,
+            "use_tcn": self.use_tcn,
+            "tcn_channels": list(self.tcn_channels),
+            "tcn_kernel_size": self.tcn_kernel_size,
+            "dropout": self.dropout,
+            "clip_pooling": self.clip_pooling,
+            "moment_map": self.moment_map,
+            "pooling_counts": list(self.pooling_counts),
+            "moment_mlp_layers": self.moment_mlp_layers,
+            "text_pooling": self.text_pooling,
+            "text_trainable": self.text_trainable,
+            "fine_head_type": self.fine_head_type,
+            "fine_head_layers": self.fine_head_layers,
+            "fine_head_kernel_size": self.fine_head_kernel_size,
+            "tree_depth": self.tree_depth,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["text_backbone"] = keras.layers.deserialize(config["text_backbone"])
+        return cls(**config)
+
+    @classmethod
+    def from_config_dataclass(cls, model_config, feature_dim, num_pre_clips, num_clips):
+        """Builds CLEAR from a ``clear_tf.config.ModelConfig``, loading its BERT preset.
+
+        Args:
+            model_config: the ``ModelConfig`` (``text_preset`` selects the backbone).
+            feature_dim: D of the dataset's unit features.
+            num_pre_clips: N (``DataConfig.num_pre_clips``).
+            num_clips: L (``DataConfig.num_clips``).
+        """
+        return cls(
+            text_backbone=text_presets.load_backbone(model_config.text_preset),
+            feature_dim=feature_dim,
+            num_pre_clips=num_pre_clips,
+            num_clips=num_clips,
+            hidden_dim=model_config.hidden_dim,
+            use_tcn=model_config.use_tcn,
+            tcn_channels=model_config.tcn_channels,
+            tcn_kernel_size=model_config.tcn_kernel_size,
+            dropout=model_config.dropout,
+            moment_map=model_config.moment_map,
+            pooling_counts=model_config.pooling_counts,
+            moment_mlp_layers=model_config.moment_mlp_layers,
+            text_pooling=model_config.text_pooling,
+            text_trainable=model_config.text_trainable,
+            fine_head_type=model_config.fine_head,
+            fine_head_layers=model_config.fine_head_layers,
+            fine_head_kernel_size=model_config.fine_head_kernel_size,
+            tree_depth=model_config.tree_depth,
+        )
+
+
+def build_clear(config, feature_dim: int) -> CLEAR:
+    """CLEAR for a full ``clear_tf.config.Config`` and the dataset's feature size D."""
+    return CLEAR.from_config_dataclass(
+        config.model,
+        feature_dim=feature_dim,
+        num_pre_clips=config.data.num_pre_clips,
+        num_clips=config.data.num_clips,
+    )
