@@ -1,0 +1,1 @@
+"""ActivityNet Captions moment localization dataset (TFDS builder `activitynet_captions`)."""

@@ -1,0 +1,86 @@
+"""ActivityNet Captions (2D-TAN release) with PCA-reduced C3D unit features."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import tensorflow_datasets as tfds
+
+# Absolute import: `tfds build datasets/activitynet_captions` imports this file as the
+# top-level module `activitynet_captions.activitynet_captions_dataset_builder`.
+from clear_tf_datasets import common
+from clear_tf_datasets.generation_report import GenerationReport
+
+FEATURE_DIM = 500
+FEATURES_FILE = "sub_activitynet_v1-3.c3d.hdf5"
+FEATURES_FIELD = "c3d_features"
+# val = val_1 and test = val_2 of ActivityNet Captions, as in 2D-TAN.
+SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
+
+
+def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
+    """`h5_file[video_id]["c3d_features"]`, shape (T, 500), or None when absent."""
+    if video_id not in h5_file:
+        return None
+    group = h5_file[video_id]
+    if not isinstance(group, h5py.Group) or FEATURES_FIELD not in group:
+        raise ValueError(
+            f"{h5_file.filename}: video {video_id!r} has no dataset {FEATURES_FIELD!r}; "
+            f"ActivityNet features are read from f[video_id][{FEATURES_FIELD!r}]"
+        )
+    return group[FEATURES_FIELD][()]
+
+
+class Builder(tfds.core.GeneratorBasedBuilder):
+    """ActivityNet Captions moment localization: open-domain videos and sentences."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Initial release: 2D-TAN splits, C3D PCA-500 features."}
+    MANUAL_DOWNLOAD_INSTRUCTIONS = f"""
+    Put these four files directly inside the manual directory (`--manual_dir`, by
+    default `~/tensorflow_datasets/downloads/manual/`), under exactly these names:
+
+      train.json   2D-TAN ActivityNet Captions train annotations
+      val.json     val_1 annotations (2D-TAN's val.json)
+      test.json    val_2 annotations (2D-TAN's test.json)
+                   (all three from github.com/microsoft/2D-TAN, folder
+                   data/ActivityNet)
+      {FEATURES_FILE}
+                   the official ActivityNet C3D features (PCA to 500 dims):
+                   f[video_id]["{FEATURES_FIELD}"] has shape (T, {FEATURE_DIM})
+
+    Then run e.g. `tfds build datasets/activitynet_captions --manual_dir=DIR
+    --data_dir=OUT`. Note: val and test annotate the same 4,885 videos with different
+    sentences (the benchmark's convention).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generation_reports: dict[str, GenerationReport] = {}
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            features=common.moment_features(FEATURE_DIM),
+            homepage="https://cs.stanford.edu/people/ranjaykrishna/densevid/",
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        manual_dir = common.require_manual_files(
+            dl_manager.manual_dir, [*SPLIT_FILES.values(), FEATURES_FILE], self.name
+        )
+        return {
+            split: self._generate_examples(
+                split, manual_dir / file_name, manual_dir / FEATURES_FILE
+            )
+            for split, file_name in SPLIT_FILES.items()
+        }
+
+    def _generate_examples(self, split, annotation_path, features_path):
+        videos = common.parse_activitynet_annotations(
+            common.load_annotation_json(annotation_path), annotation_path
+        )
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        yield from common.generate_examples(
+            videos, features_path, read_video_features, FEATURE_DIM, report
+        )

@@ -1,0 +1,1 @@
+"""Built-in synthetic cooking benchmark (TFDS builder `synthetic_moments`)."""

@@ -1,0 +1,84 @@
+"""`synthetic_moments`: the built-in cooking benchmark, generated from a seed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow_datasets as tfds
+
+# Absolute imports: `tfds build datasets/synthetic_moments` imports this file as the
+# top-level module `synthetic_moments.synthetic_moments_dataset_builder`.
+from clear_tf_datasets import common
+from clear_tf_datasets.generation_report import GenerationReport
+from clear_tf_datasets.synthetic_moments import generator
+
+
+@dataclasses.dataclass(eq=False)
+class SyntheticMomentsConfig(tfds.core.BuilderConfig):
+    """Size and seed of a `synthetic_moments` variant.
+
+    Attributes:
+        seed: everything (vocabulary features and videos) follows from it.
+        num_videos: videos per split, {"train": n, "val": n, "test": n}.
+        feature_dim: D of the unit features.
+    """
+
+    seed: int = 0
+    num_videos: dict[str, int] = dataclasses.field(
+        default_factory=lambda: {"train": 500, "val": 80, "test": 80}
+    )
+    feature_dim: int = 256
+
+
+class Builder(tfds.core.GeneratorBasedBuilder):
+    """Synthetic cooking videos with detailed and summary queries; no download."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    BUILDER_CONFIGS = [
+        SyntheticMomentsConfig(
+            name="default",
+            description="500/80/80 videos, the benchmark of the demo.",
+        ),
+        SyntheticMomentsConfig(
+            name="small",
+            description="24/8/8 videos of the same distribution, for quick tests.",
+            num_videos={"train": 24, "val": 8, "test": 8},
+        ),
+    ]
+    DEFAULT_BUILDER_CONFIG_NAME = "default"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generation_reports: dict[str, GenerationReport] = {}
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            features=common.moment_features(self.builder_config.feature_dim),
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        del dl_manager  # everything is generated
+        return {split: self._generate_examples(split) for split in generator.SPLITS}
+
+    def _generate_examples(self, split):
+        config = self.builder_config
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        for video in generator.generate_split(
+            split, config.num_videos[split], config.seed, config.feature_dim
+        ):
+            report.add("videos_annotated")
+            report.add("queries_annotated", len(video.queries))
+            report.add("videos_written")
+            report.add("queries_written", len(video.queries))
+            yield video.video_id, {
+                "video_id": video.video_id,
+                "features": video.features,
+                "duration": video.duration,
+                "queries": [
+                    {"sentence": query.sentence, "start": query.start, "end": query.end}
+                    for query in video.queries
+                ],
+            }
+        report.log()

@@ -1,0 +1,1 @@
+"""TACoS moment localization dataset (TFDS builder `tacos`)."""
