@@ -1,0 +1,185 @@
+"""Plain NumPy reference of the coarse-to-fine tree search and of temporal NMS.
+
+One query at a time, written to be read against Algorithm 1 of the paper and the
+reading fixed in DESIGN §5; the vectorised TensorFlow versions in ``tree_search`` and
+``nms`` are tested against these. The prior baseline also uses ``reference_nms``.
+
+A node of either tree is a span of clips ``[start, end]`` (0-based, inclusive) and holds
+the candidates (i, j) with ``start <= i <= j <= end``. A search ends either on a whole
+node (``split = -1``) or on the candidates of a node that straddle its split point
+``split`` (``i <= split < j``): the node minus its two children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from clear_tf import moments
+
+# |y| below this is treated as this value in η = (z - y) / |y|, so that y = 0 gives a
+# huge η of the sign of z - y instead of a division by zero.
+ETA_DENOMINATOR_FLOOR = 1e-6
+
+TREES = ("paper", "binary")
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """Where a search stopped: a node span, its straddling split (or -1) and its layer.
+
+    Attributes:
+        start: first clip of the node's span.
+        end: last clip of the node's span.
+        split: -1 when the whole node is kept; otherwise the last clip of the left child,
+            and only the candidates with ``i <= split < j`` are kept.
+        layer: 1-based tree layer of the node (the root is layer 1).
+    """
+
+    start: int
+    end: int
+    split: int
+    layer: int
+
+
+def decide(x: float, y: float, z: float, mu: float, rho: float) -> str:
+    """The decision of one step of the search (DESIGN §5 reading of Algorithm 1).
+
+    Args:
+        x: coarse score of the current node's anchor.
+        y: coarse score of the left child's anchor.
+        z: coarse score of the right child's anchor.
+        mu: η <= μ descends to the left child.
+        rho: η > ρ selects the right child.
+
+    Returns:
+        "stop" (keep the current node), "right", "left" or "straddle".
+    """
+    x, y, z = np.float32(x), np.float32(y), np.float32(z)
+    if max(y, z) <= x:
+        return "stop"
+    eta = (z - y) / max(abs(y), np.float32(ETA_DENOMINATOR_FLOOR))
+    if eta > np.float32(rho):
+        return "right"
+    if eta <= np.float32(mu):
+        return "left"
+    return "straddle"
+
+
+def reference_paper_search(
+    coarse_scores: np.ndarray, tree_depth: int, mu: float, rho: float
+) -> TreeNode:
+    """Algorithm 1 on the paper's tree for one query.
+
+    Layer 1 is the root (anchor a_1, all candidates). Layer p >= 2 has a left node
+    holding the candidates that end at or before anchor a_{2p-2}'s end and a right node
+    holding the single clip of anchor a_{2p-1}. The search only descends left; it stops
+    on a right node, on a straddling set, when no child beats the current node, or at
+    layer ``tree_depth``.
+
+    Args:
+        coarse_scores: [L, L] coarse scores cᵀq/d of one query.
+        tree_depth: P, the number of layers (R = 2P - 1 anchors).
+        mu: left threshold on η.
+        rho: right threshold on η.
+
+    Returns:
+        The ``TreeNode`` where the search stopped.
+    """
+    num_clips = coarse_scores.shape[0]
+    # anchors[r - 1] is the paper's a_r.
+    anchors = moments.anchor_positions(num_clips, moments.num_anchors(tree_depth))
+    layer = 1
+    current = anchors[0]
+    while layer < tree_depth:
+        left = anchors[2 * layer - 1]  # a_{2(p+1)-2} for the next layer p + 1
+        right = anchors[2 * layer]  # a_{2(p+1)-1}
+        decision = decide(
+            coarse_scores[current], coarse_scores[left], coarse_scores[right], mu, rho
+        )
+        if decision == "stop":
+            break
+        if decision == "right":
+            return TreeNode(right[0], right[1], -1, layer + 1)
+        if decision == "straddle":
+            # Current minus both children: candidates ending on the right child's clip.
+            return TreeNode(current[0], current[1], left[1], layer)
+        current = left
+        layer += 1
+    return TreeNode(current[0], current[1], -1, layer)
+
+
+def reference_binary_search(
+    coarse_scores: np.ndarray, depth: int, mu: float, rho: float
+) -> TreeNode:
+    """The same decision rule on a binary tree of clip spans, for one query.
+
+    A node [start, end] has the children [start, mid] and [mid + 1, end] with
+    mid = (start + end) // 2; its anchor is the candidate (start, end) spanning it.
+    The search descends either side and stops when no child beats the node, on a
+    straddling set, on a one-clip node, or at layer ``depth``.
+
+    Args:
+        coarse_scores: [L, L] coarse scores of one query.
+        depth: the deepest layer the search may reach (the root is layer 1).
+        mu: left threshold on η.
+        rho: right threshold on η.
+
+    Returns:
+        The ``TreeNode`` where the search stopped.
+    """
+    num_clips = coarse_scores.shape[0]
+    start, end, layer = 0, num_clips - 1, 1
+    while layer < depth and start < end:
+        mid = (start + end) // 2
+        decision = decide(
+            coarse_scores[start, end],
+            coarse_scores[start, mid],
+            coarse_scores[mid + 1, end],
+            mu,
+            rho,
+        )
+        if decision == "stop":
+            break
+        if decision == "straddle":
+            return TreeNode(start, end, mid, layer)
+        if decision == "right":
+            start = mid + 1
+        else:
+            end = mid
+        layer += 1
+    return TreeNode(start, end, -1, layer)
+
+
+def node_mask(node: TreeNode, candidate_mask: np.ndarray) -> np.ndarray:
+    """Boolean [L, L] mask of the candidates kept by ``node`` (within ``candidate_mask``)."""
+    kept = np.zeros_like(candidate_mask, dtype=bool)
+    for i in range(node.start, node.end + 1):
+        for j in range(i, node.end + 1):
+            if node.split < 0 or i <= node.split < j:
+                kept[i, j] = True
+    return kept & candidate_mask
+
+
+def reference_nms(
+    starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, iou_threshold: float, max_outputs: int
+) -> list[int]:
+    """Greedy temporal NMS: indices of the kept segments, best score first.
+
+    A segment is suppressed when its IoU with an already kept one is greater than
+    ``iou_threshold`` (the rule of ``tf.image.non_max_suppression``). Ties in score keep
+    the earlier index first.
+    """
+    order = sorted(range(len(scores)), key=lambda index: (-scores[index], index))
+    kept: list[int] = []
+    for index in order:
+        if len(kept) == max_outputs:
+            break
+        overlaps = [
+            moments.temporal_iou(starts[index], ends[index], starts[other], ends[other])
+            for other in kept
+        ]
+        if all(overlap <= iou_threshold for overlap in overlaps):
+            kept.append(index)
+    return kept

@@ -1,0 +1,173 @@
+"""Coarse-to-fine search of Algorithm 1 in TensorFlow ops, vectorised over queries.
+
+DESIGN §5 fixes this reading of the paper's ambiguous Algorithm 1. Coarse scores
+s = cᵀq/d (≈ IoU) are read at the anchor candidate of a node and of its two children:
+x = s(node), y = s(left child), z = s(right child). From the root:
+
+* max(y, z) <= x: keep the current node, stop;
+* otherwise η = (z - y) / |y| (|y| floored at ``ETA_DENOMINATOR_FLOOR``):
+  η > ρ → right child; η <= μ → left child; else keep the candidates of the current
+  node that straddle the boundary between the children (node − left − right), stop.
+
+Two trees, both described by clip spans [start, end] (0-based, inclusive; a node holds
+the candidates (i, j) with start <= i <= j <= end) split after a clip ``mid``:
+
+* ``"paper"``: layer 1 is the root [0, L-1] (anchor a_1); the left node of layer p >= 2
+  is [0, L-p] (anchor a_{2p-2} = (0, L-p)) and the right node the single clip L-p+1
+  (anchor a_{2p-1}); so mid = end - 1, a right child ends the search, and only the left
+  child is searched further, down to layer P = ``tree_depth``. With L = 128 and P = 4 the
+  left nodes still hold > 95% of the candidates, which is why the binary tree exists.
+* ``"binary"``: mid = (start + end) // 2, children are the two halves, both searched
+  further; the anchors are the candidates spanning the node and each half exactly. The
+  search stops at layer ``depth`` or on a one-clip node.
+
+The search never looks at the fine scores; ``localize`` evaluates the fine head only on
+the kept candidates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from clear_tf import moments
+from clear_tf.inference.reference import ETA_DENOMINATOR_FLOOR, TREES
+
+
+def full_binary_depth(num_clips: int) -> int:
+    """Layers a binary tree needs to reach one-clip nodes: ⌈log2 L⌉ + 1."""
+    return math.ceil(math.log2(num_clips)) + 1 if num_clips > 1 else 1
+
+
+def anchor_cells(tree: str, num_clips: int, depth: int) -> list[tuple[int, int]]:
+    """Every (i, j) cell whose coarse score a search of this tree may read.
+
+    Args:
+        tree: "paper" or "binary".
+        num_clips: L.
+        depth: layers of the tree (root = layer 1).
+
+    Returns:
+        Sorted list of cells: the anchor of every node of layers 1..depth.
+    """
+    _check_tree(tree, depth)
+    if tree == "paper":
+        moments.anchor_positions(num_clips, moments.num_anchors(depth))  # raises if P is too deep
+    cells = set()
+    spans = [(0, num_clips - 1)]
+    for layer in range(1, depth + 1):
+        children = []
+        for start, end in spans:
+            cells.add((start, end))
+            if layer == depth or start == end:
+                continue
+            mid = end - 1 if tree == "paper" else (start + end) // 2
+            children.append((start, mid))
+            if tree == "paper":
+                cells.add((mid + 1, end))  # a right node is a leaf of the paper's tree
+            else:
+                children.append((mid + 1, end))
+        spans = children
+    return sorted(cells)
+
+
+def check_anchors_are_candidates(
+    tree: str, depth: int, candidate_mask: np.ndarray
+) -> None:
+    """Raises ValueError when a node's anchor is not a candidate of the moment map.
+
+    The coarse score of a cell outside the candidate mask is meaningless (the moment map
+    holds zeros there), so a sparse map must contain every anchor the tree reads.
+    """
+    num_clips = candidate_mask.shape[0]
+    missing = [cell for cell in anchor_cells(tree, num_clips, depth) if not candidate_mask[cell]]
+    if missing:
+        raise ValueError(
+            f"the {tree} tree of depth {depth} reads the coarse scores of cells {missing[:5]}"
+            f"{' ...' if len(missing) > 5 else ''}, which are not candidates of the model's "
+            f"moment map (L = {num_clips}); use a dense moment map, a shallower tree or "
+            "another inference method (clear_f, clear_c)"
+        )
+
+
+def tree_search(
+    coarse_scores: tf.Tensor,
+    candidate_mask: np.ndarray,
+    *,
+    tree: str,
+    depth: int,
+    mu: float,
+    rho: float,
+) -> dict[str, tf.Tensor]:
+    """Runs the coarse-to-fine search for M queries at once.
+
+    Args:
+        coarse_scores: float [M, L, L] coarse scores cᵀq/d (M may be dynamic).
+        candidate_mask: static boolean [L, L] mask of the model's candidates.
+        tree: "paper" or "binary".
+        depth: layers of the tree, root included (the paper's P for "paper").
+        mu: η <= μ descends to the left child.
+        rho: η > ρ selects the right child (μ < ρ).
+
+    Returns:
+        Dict of ``mask`` bool [M, L, L] (kept candidates, within ``candidate_mask``),
+        ``node_start``, ``node_end``, ``split`` (-1 when the whole node is kept, else the
+        straddled boundary: only i <= split < j is kept) and ``layer`` (1-based), int32 [M].
+    """
+    candidate_mask = np.asarray(candidate_mask, dtype=bool)
+    num_clips = candidate_mask.shape[0]
+    if mu >= rho:
+        raise ValueError(f"tree search needs mu < rho, got mu={mu}, rho={rho}")
+    check_anchors_are_candidates(tree, depth, candidate_mask)
+    coarse_scores = tf.convert_to_tensor(coarse_scores, tf.float32)
+    num_queries = tf.shape(coarse_scores)[0]
+
+    def score_at(rows, cols):
+        # Indices of stopped queries may leave the map; they are clamped and ignored.
+        cells = tf.stack(
+            [tf.clip_by_value(rows, 0, num_clips - 1), tf.clip_by_value(cols, 0, num_clips - 1)],
+            axis=-1,
+        )
+        return tf.gather_nd(coarse_scores, cells, batch_dims=1)
+
+    start = tf.zeros([num_queries], tf.int32)
+    end = tf.fill([num_queries], num_clips - 1)
+    split = tf.fill([num_queries], -1)
+    layer = tf.ones([num_queries], tf.int32)
+    searching = tf.ones([num_queries], tf.bool)
+    for _ in range(depth - 1):
+        searching &= end > start
+        mid = end - 1 if tree == "paper" else (start + end) // 2
+        x = score_at(start, end)
+        y = score_at(start, mid)
+        z = score_at(mid + 1, end)
+        beaten = tf.maximum(y, z) > x
+        eta = (z - y) / tf.maximum(tf.abs(y), ETA_DENOMINATOR_FLOOR)
+        go_right = searching & beaten & (eta > rho)
+        go_left = searching & beaten & (eta <= mu) & ~go_right
+        straddle = searching & beaten & ~go_right & ~go_left
+        start = tf.where(go_right, mid + 1, start)
+        end = tf.where(go_left, mid, end)
+        split = tf.where(straddle, mid, split)
+        layer = tf.where(go_left | go_right, layer + 1, layer)
+        searching = go_left if tree == "paper" else go_left | go_right
+
+    rows = tf.range(num_clips)[tf.newaxis, :, tf.newaxis]
+    cols = tf.range(num_clips)[tf.newaxis, tf.newaxis, :]
+
+    def per_query(values):
+        return values[:, tf.newaxis, tf.newaxis]
+
+    inside = (rows >= per_query(start)) & (cols <= per_query(end))
+    straddling = (rows <= per_query(split)) & (cols > per_query(split))
+    kept = inside & ((per_query(split) < 0) | straddling) & tf.constant(candidate_mask)[tf.newaxis]
+    return {"mask": kept, "node_start": start, "node_end": end, "split": split, "layer": layer}
+
+
+def _check_tree(tree: str, depth: int) -> None:
+    if tree not in TREES:
+        raise ValueError(f"unknown tree {tree!r}; expected one of {TREES}")
+    if depth < 1:
+        raise ValueError(f"tree depth must be >= 1, got {depth}")

@@ -1,0 +1,202 @@
+"""The TF tree search against the NumPy reference and against hand-traced cases."""
+
+import numpy as np
+import pytest
+
+from clear_tf import moments
+from clear_tf.inference import (
+    TreeNode,
+    anchor_cells,
+    check_anchors_are_candidates,
+    full_binary_depth,
+    node_mask,
+    reference_binary_search,
+    reference_paper_search,
+    tree_search,
+)
+
+MU, RHO = -0.1, 0.1
+
+
+def search_one(scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO):
+    """Runs the TF search on a single [L, L] score map; returns (TreeNode, mask)."""
+    num_clips = scores.shape[0]
+    mask = moments.valid_mask(num_clips) if candidate_mask is None else candidate_mask
+    result = tree_search(scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho)
+    node = TreeNode(
+        *(int(result[key].numpy()[0]) for key in ("node_start", "node_end", "split", "layer"))
+    )
+    return node, result["mask"].numpy()[0]
+
+
+def scores_with(num_clips, values):
+    """An [L, L] map of zeros with the given {(i, j): score} cells set."""
+    scores = np.zeros((num_clips, num_clips), dtype="float32")
+    for cell, value in values.items():
+        scores[cell] = value
+    return scores
+
+
+def cells_of(mask):
+    return sorted(zip(*map(lambda a: a.tolist(), np.nonzero(mask))))
+
+
+@pytest.mark.parametrize("tree", ["paper", "binary"])
+@pytest.mark.parametrize("num_clips,depth", [(5, 2), (8, 3), (9, 4), (12, 5)])
+def test_tf_search_equals_numpy_reference_on_random_scores(tree, num_clips, depth):
+    rng = np.random.default_rng(num_clips * 10 + depth)
+    # Scores spread over [-0.3, 1] so every branch (negative y included) occurs.
+    scores = rng.uniform(-0.3, 1.0, size=(200, num_clips, num_clips)).astype("float32")
+    candidate_mask = moments.valid_mask(num_clips)
+    result = tree_search(scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO)
+    reference = reference_paper_search if tree == "paper" else reference_binary_search
+    outcomes = set()
+    for query in range(len(scores)):
+        expected = reference(scores[query], depth, MU, RHO)
+        got = TreeNode(
+            *(int(result[key][query]) for key in ("node_start", "node_end", "split", "layer"))
+        )
+        assert got == expected, f"query {query}"
+        np.testing.assert_array_equal(result["mask"][query], node_mask(expected, candidate_mask))
+        outcomes.add((expected.split >= 0, expected.layer))
+    # The random maps must exercise straddles and several layers, or the test proves little.
+    assert any(straddle for straddle, _ in outcomes)
+    assert len({layer for _, layer in outcomes}) >= 2
+
+
+# Paper tree, L = 8, P = 3: a1 = (0, 7), a2 = (0, 6), a3 = (7, 7), a4 = (0, 5), a5 = (6, 6).
+def test_paper_tree_anchors_are_those_of_eq_2():
+    assert set(anchor_cells("paper", 8, 3)) == set(moments.anchor_positions(8, 5))
+
+
+def test_paper_root_stop_keeps_every_candidate():
+    scores = scores_with(8, {(0, 7): 0.9, (0, 6): 0.5, (7, 7): 0.1})
+    node, mask = search_one(scores, "paper", 3)
+    assert node == TreeNode(0, 7, -1, 1)
+    np.testing.assert_array_equal(mask, moments.valid_mask(8))
+
+
+def test_paper_right_child_keeps_the_single_last_clip():
+    # η = (0.8 - 0.3) / 0.3 = 1.67 > ρ.
+    scores = scores_with(8, {(0, 7): 0.2, (0, 6): 0.3, (7, 7): 0.8})
+    node, mask = search_one(scores, "paper", 3)
+    assert node == TreeNode(7, 7, -1, 2)
+    assert cells_of(mask) == [(7, 7)]
+
+
+def test_paper_descends_left_twice_then_stops_at_the_last_layer():
+    # Layer 1: η = (0.1 - 0.5) / 0.5 = -0.8 <= μ; layer 2: η = (0.2 - 0.7) / 0.7 <= μ.
+    scores = scores_with(
+        8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.1, (0, 5): 0.7, (6, 6): 0.2}
+    )
+    node, mask = search_one(scores, "paper", 3)
+    assert node == TreeNode(0, 5, -1, 3)
+    assert cells_of(mask) == [(i, j) for i in range(6) for j in range(i, 6)]
+
+
+def test_paper_straddle_keeps_candidates_ending_on_the_boundary_clip():
+    # Layer 1 → left (η = -0.8); layer 2: y = z = 0.6 > x = 0.5, η = 0 in (μ, ρ].
+    scores = scores_with(
+        8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.1, (0, 5): 0.6, (6, 6): 0.6}
+    )
+    node, mask = search_one(scores, "paper", 3)
+    # Node (0..6) minus left (0..5) minus right (6, 6): the cells (i, 6), i < 6.
+    assert node == TreeNode(0, 6, 5, 2)
+    assert cells_of(mask) == [(i, 6) for i in range(6)]
+
+
+def test_paper_tiny_positive_y_uses_the_floored_denominator():
+    # y = 1e-9 beats x = 0; η = (-0.5 - 1e-9) / 1e-6 ≈ -5e5 → left, not a division blow-up.
+    scores = scores_with(8, {(0, 7): 0.0, (0, 6): 1e-9, (7, 7): -0.5, (0, 5): -1.0, (6, 6): -1.0})
+    node, _ = search_one(scores, "paper", 3)
+    assert node == TreeNode(0, 6, -1, 2)
+
+
+def test_paper_zero_y_and_positive_z_goes_right():
+    scores = scores_with(8, {(0, 7): -0.1, (0, 6): 0.0, (7, 7): 0.001})
+    node, _ = search_one(scores, "paper", 3)
+    assert node == TreeNode(7, 7, -1, 2)
+
+
+def test_paper_negative_y_divides_by_its_magnitude():
+    # η = (-0.1 - -0.2) / |-0.2| = +0.5 > ρ → right; dividing by y itself would go left.
+    scores = scores_with(8, {(0, 7): -0.5, (0, 6): -0.2, (7, 7): -0.1})
+    node, _ = search_one(scores, "paper", 3)
+    assert node == TreeNode(7, 7, -1, 2)
+
+
+def test_paper_eta_exactly_mu_descends_left_and_exactly_rho_straddles():
+    scores = scores_with(8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.45, (0, 5): 0.5, (6, 6): 0.1})
+    eta = float((np.float32(0.45) - np.float32(0.5)) / np.float32(0.5))
+    # η = μ → left; then max(y, z) = 0.5 = x: stop at the left node.
+    node, _ = search_one(scores, "paper", 3, mu=eta, rho=eta + 1.0)
+    assert node == TreeNode(0, 6, -1, 2)
+    # η = ρ is not > ρ: with μ below it, the root's straddling set is kept.
+    node, _ = search_one(scores, "paper", 3, mu=eta - 1.0, rho=eta)
+    assert node == TreeNode(0, 7, 6, 1)
+
+
+# Binary tree, L = 8: root (0, 7), halves (0, 3) / (4, 7), quarters, single clips.
+def test_binary_right_then_left_then_straddle():
+    scores = scores_with(
+        8,
+        {
+            (0, 7): 0.1, (0, 3): 0.2, (4, 7): 0.6,  # η = 2 → right
+            (4, 5): 0.7, (6, 7): 0.1,  # η = -0.86 → left
+            (4, 4): 0.8, (5, 5): 0.8,  # η = 0 → straddle at (4, 5)
+        },
+    )
+    node, mask = search_one(scores, "binary", 4)
+    assert node == TreeNode(4, 5, 4, 3)
+    assert cells_of(mask) == [(4, 5)]
+
+
+def test_binary_stops_on_a_one_clip_node_whatever_the_depth():
+    scores = scores_with(
+        8,
+        {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.0, (0, 1): 0.0, (2, 3): 0.7, (2, 2): 0.0, (3, 3): 0.9},
+    )
+    node, mask = search_one(scores, "binary", 10)
+    assert node == TreeNode(3, 3, -1, 4)
+    assert cells_of(mask) == [(3, 3)]
+
+
+def test_binary_depth_limit_stops_at_the_last_allowed_layer():
+    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.0, (0, 1): 0.0, (2, 3): 0.7})
+    node, mask = search_one(scores, "binary", 2)
+    assert node == TreeNode(0, 3, -1, 2)
+    assert cells_of(mask) == [(i, j) for i in range(4) for j in range(i, 4)]
+
+
+def test_binary_straddle_at_root_keeps_cells_crossing_the_midpoint():
+    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.5})
+    node, mask = search_one(scores, "binary", 4)
+    assert node == TreeNode(0, 7, 3, 1)
+    assert cells_of(mask) == [(i, j) for i in range(4) for j in range(4, 8)]
+
+
+def test_kept_mask_respects_a_sparse_candidate_mask():
+    candidate_mask = moments.valid_mask(8)
+    candidate_mask[1, 5] = False  # not read by the binary tree of depth 2
+    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.5})
+    _, mask = search_one(scores, "binary", 2, candidate_mask)
+    assert not mask[1, 5] and mask[1, 4]
+
+
+def test_missing_anchor_in_sparse_mask_is_a_clear_error():
+    candidate_mask = moments.valid_mask(8)
+    candidate_mask[0, 3] = False
+    with pytest.raises(ValueError, match=r"binary tree of depth 3.*\(0, 3\)"):
+        check_anchors_are_candidates("binary", 3, candidate_mask)
+    with pytest.raises(ValueError, match="mu < rho"):
+        tree_search(np.zeros((1, 8, 8), "float32"), moments.valid_mask(8), tree="binary", depth=2, mu=0.2, rho=0.1)
+    with pytest.raises(ValueError, match="unknown tree"):
+        anchor_cells("ternary", 8, 2)
+    with pytest.raises(ValueError, match="do not fit"):
+        anchor_cells("paper", 4, 6)
+
+
+def test_full_binary_depth_reaches_single_clips():
+    assert [full_binary_depth(n) for n in (1, 2, 8, 9, 128)] == [1, 2, 4, 5, 8]
+    cells = anchor_cells("binary", 9, full_binary_depth(9))
+    assert all((i, i) in cells for i in range(9))
