@@ -9,6 +9,7 @@ from absl import logging
 import keras
 
 from clear_tf import data as data_lib
+from clear_tf import dataset_info
 from clear_tf import evaluation
 from clear_tf import losses as losses_lib
 from clear_tf import models
@@ -68,7 +69,7 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     run = RunDir(config.train.run_dir).make()
     save_config(run, config, flags_text)
 
-    feature_dim = data_lib.feature_dim(config)
+    feature_dim = dataset_info.feature_dim(config)
     train_dataset = data_lib.make_distributed_dataset(strategy, config, splits=config.data.train_splits)
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
     model = build_model(config, feature_dim, strategy)

@@ -1,0 +1,23 @@
+"""Facts about a dataset that are known from its builder's code, before any data exists."""
+
+from __future__ import annotations
+
+import tensorflow_datasets as tfds
+
+from clear_tf.config import Config
+
+
+def builder(config: Config) -> tfds.core.DatasetBuilder:
+    """The TFDS builder of ``config.data.dataset`` (registers clear-tf's builders first)."""
+    import clear_tf_datasets  # noqa: F401  (registers tacos, activitynet_captions, synthetic_moments)
+
+    kwargs = {"data_dir": config.data.data_dir} if config.data.data_dir else {}
+    try:
+        return tfds.builder(config.data.dataset, **kwargs)
+    except tfds.core.registered.DatasetNotFoundError as error:
+        raise ValueError(f"--dataset={config.data.dataset!r} is not a known TFDS dataset") from error
+
+
+def feature_dim(config: Config) -> int:
+    """D, the unit feature dimension the dataset declares (4096 TACoS, 500 ActivityNet)."""
+    return int(builder(config).info.features["features"].shape[-1])
