@@ -23,19 +23,21 @@ HIDDEN_DIM = 4
 VOCABULARY = 20
 
 
-class MomentMapPooling(keras.layers.Layer):
-    """[B, L, d] clip features → [B, L, L, d]: max over clips i..j, zeros where i > j."""
+class MomentMapAverage(keras.layers.Layer):
+    """[B, L, d] clip features → [B, L, L, d]: mean over clips i..j, zeros where i > j.
+
+    (The real model max-pools; the mean makes a parent's score less predictable from its
+    children's, so the fake's searches descend, straddle and stop in varied ways.)
+    """
 
     def call(self, clips):
         num_clips = clips.shape[1]
         zeros = tf.zeros_like(clips[:, 0])
         rows = []
         for i in range(num_clips):
-            cells, running = [], clips[:, i]
-            for j in range(num_clips):
-                if j > i:
-                    running = tf.maximum(running, clips[:, j])
-                cells.append(running if j >= i else zeros)
+            cells = [zeros] * i + [
+                tf.reduce_mean(clips[:, i : j + 1], axis=1) for j in range(i, num_clips)
+            ]
             rows.append(tf.stack(cells, axis=1))
         return tf.stack(rows, axis=1)
 
@@ -90,17 +92,19 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
     keras.utils.set_random_seed(seed)
     features = keras.Input((NUM_CLIPS * UNITS_PER_CLIP, FEATURE_DIM))
     clips = keras.layers.AveragePooling1D(UNITS_PER_CLIP)(features)
-    clips = keras.layers.Dense(HIDDEN_DIM, activation="tanh")(clips)
-    moment_map = MomentMapPooling()(clips)
-    moment_map = keras.layers.Dense(HIDDEN_DIM, activation="relu")(moment_map)
+    # Wide initialisations spread the scores, so rankings in the tests have no near-ties.
+    wide = keras.initializers.RandomNormal(stddev=1.0)
+    clips = keras.layers.Dense(HIDDEN_DIM, activation="tanh", kernel_initializer=wide)(clips)
+    moment_map = MomentMapAverage()(clips)
+    moment_map = keras.layers.Dense(HIDDEN_DIM, activation="tanh", kernel_initializer=wide)(moment_map)
     moment_map = moment_map * moments.valid_mask(NUM_CLIPS)[None, :, :, None].astype("float32")
     video_encoder = keras.Model(features, moment_map)
 
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = keras.Input((None,), dtype="bool", name="padding_mask")
-    embedded = keras.layers.Embedding(VOCABULARY, HIDDEN_DIM)(token_ids)
+    embedded = keras.layers.Embedding(VOCABULARY, HIDDEN_DIM, embeddings_initializer=wide)(token_ids)
     sentence = MaskedMean()(embedded, padding_mask)
-    query = keras.layers.Dense(HIDDEN_DIM, activation="relu")(sentence)
+    query = keras.layers.Dense(HIDDEN_DIM, kernel_initializer=wide)(sentence)  # signed: varied searches
     query_encoder = keras.Model({"token_ids": token_ids, "padding_mask": padding_mask}, query)
 
     head = PointwiseHead(HIDDEN_DIM) if fine_head_type == "mlp" else ConvHead(HIDDEN_DIM)

@@ -1,0 +1,141 @@
+"""``localize`` against a brute-force NumPy pipeline built from the same sub-models."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from clear_tf import moments
+from clear_tf.inference import (
+    localize,
+    make_localizer,
+    node_mask,
+    reference_binary_search,
+    reference_nms,
+    reference_paper_search,
+)
+
+from conftest import NUM_CLIPS, UNITS_PER_CLIP, random_video
+
+NUM_UNITS = NUM_CLIPS * UNITS_PER_CLIP  # the fake encoder's input length: no resampling
+DURATION = 16.0
+OPTIONS = {"mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": 4}
+
+
+def brute_force(model, features, token_ids, padding_mask, method, tree=None, depth=None):
+    """Scores every cell with full maps, keeps the reference node, NMS per query in NumPy."""
+    moment_map = model.video_encoder(features[None])[0].numpy()
+    queries = model.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}).numpy()
+    coarse = np.einsum("ijd,md->mij", moment_map, queries) / model.hidden_dim
+    logits = model.fine_head(queries[:, None, None, :] * moment_map[None]).numpy()
+    fine = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
+    starts, ends = moments.candidate_times(NUM_CLIPS, DURATION)
+    results = []
+    for query in range(len(queries)):
+        kept = model.candidate_mask.copy()
+        scores = fine[query]
+        if method == "clear_c":
+            scores = coarse[query]
+        elif method == "clear":
+            search = reference_paper_search if tree == "paper" else reference_binary_search
+            node = search(coarse[query].astype("float32"), depth or model.tree_depth, OPTIONS["mu"], OPTIONS["rho"])
+            kept = node_mask(node, model.candidate_mask)
+        cells = np.argwhere(kept)
+        picked = reference_nms(
+            starts[kept], ends[kept], scores[kept], OPTIONS["nms_threshold"], OPTIONS["top_k"]
+        )
+        results.append(
+            {
+                "cells": [tuple(cells[index]) for index in picked],
+                "score": [scores[tuple(cells[index])] for index in picked],
+                "kept": int(kept.sum()),
+                "kept_mask": kept,
+            }
+        )
+    return results
+
+
+def assert_matches(result, expected):
+    step = DURATION / NUM_CLIPS
+    for query, reference in enumerate(expected):
+        count = len(reference["cells"])
+        np.testing.assert_allclose(result["score"][query, :count], reference["score"], rtol=1e-4)
+        np.testing.assert_allclose(
+            result["start"][query, :count], [i * step for i, _ in reference["cells"]], rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            result["end"][query, :count], [(j + 1) * step for _, j in reference["cells"]], rtol=1e-6
+        )
+        assert np.all(np.isneginf(result["score"][query, count:]))
+        assert np.all(result["start"][query, count:] == 0) and np.all(result["end"][query, count:] == 0)
+
+
+@pytest.mark.parametrize(
+    "method,tree", [("clear_f", None), ("clear_c", None), ("clear", "paper"), ("clear", "binary")]
+)
+def test_localize_matches_brute_force(fake_mlp_model, method, tree):
+    features, token_ids, padding_mask = random_video(NUM_UNITS, 6, seed=2)
+    kwargs = {"tree": tree} if tree else {}
+    result = localize(
+        fake_mlp_model, features, token_ids, padding_mask, DURATION, method=method, **kwargs, **OPTIONS
+    )
+    expected = brute_force(fake_mlp_model, features, token_ids, padding_mask, method, tree)
+    assert_matches({key: value.numpy() for key, value in result.items()}, expected)
+    valid = int(fake_mlp_model.candidate_mask.sum())
+    fractions = {
+        "clear_f": [1.0] * 6,
+        "clear_c": [0.0] * 6,
+        "clear": [reference["kept"] / valid for reference in expected],
+    }[method]
+    np.testing.assert_allclose(result["scored_fraction"].numpy(), fractions, rtol=1e-6)
+    if method == "clear":
+        assert min(fractions) < 1.0, "the search should prune for at least one query"
+
+
+def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_mlp_model):
+    agreeing = 0
+    for seed in range(4):
+        features, token_ids, padding_mask = random_video(NUM_UNITS, 8, seed=seed)
+        full = localize(
+            fake_mlp_model, features, token_ids, padding_mask, DURATION, method="clear_f", **OPTIONS
+        )
+        full_reference = brute_force(fake_mlp_model, features, token_ids, padding_mask, "clear_f")
+        for tree in ("paper", "binary"):
+            pruned = localize(
+                fake_mlp_model, features, token_ids, padding_mask, DURATION,
+                method="clear", tree=tree, **OPTIONS,
+            )
+            searched = brute_force(fake_mlp_model, features, token_ids, padding_mask, "clear", tree)
+            for query in range(8):
+                if not searched[query]["kept_mask"][full_reference[query]["cells"][0]]:
+                    continue
+                agreeing += 1
+                assert pruned["start"][query, 0] == full["start"][query, 0]
+                assert pruned["end"][query, 0] == full["end"][query, 0]
+                np.testing.assert_allclose(pruned["score"][query, 0], full["score"][query, 0], rtol=1e-5)
+    assert agreeing >= 5, "too few queries exercised the agreement"
+
+
+def test_conv_head_is_run_on_the_full_map_and_masked(fake_conv_model):
+    features, token_ids, padding_mask = random_video(NUM_UNITS, 5, seed=7)
+    result = localize(
+        fake_conv_model, features, token_ids, padding_mask, DURATION, method="clear", tree="binary", **OPTIONS
+    )
+    expected = brute_force(fake_conv_model, features, token_ids, padding_mask, "clear", "binary")
+    assert_matches({key: value.numpy() for key, value in result.items()}, expected)
+    np.testing.assert_array_equal(result["scored_fraction"].numpy(), np.ones(5))
+
+
+def test_make_localizer_traces_once_for_any_number_of_units_and_queries(fake_mlp_model):
+    localize_video = make_localizer(fake_mlp_model, method="clear", tree="binary", top_k=3)
+    for num_units, num_queries in ((16, 3), (29, 5), (7, 1), (40, 2)):
+        features, token_ids, padding_mask = random_video(num_units, num_queries, seed=num_units)
+        result = localize_video(features, token_ids, padding_mask, tf.constant(5.0))
+        assert result["start"].shape == (num_queries, 3)
+        assert np.all(result["end"].numpy() <= 5.0 + 1e-5)
+    assert localize_video.experimental_get_tracing_count() == 1
+
+
+def test_unknown_method_is_rejected(fake_mlp_model):
+    features, token_ids, padding_mask = random_video(NUM_UNITS, 1)
+    with pytest.raises(ValueError, match="unknown inference method 'clear_x'"):
+        localize(fake_mlp_model, features, token_ids, padding_mask, DURATION, method="clear_x")
