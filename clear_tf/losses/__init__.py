@@ -1,0 +1,7 @@
+"""Γ₁ and Γ₂ of CLEAR (Eqs. 5, 7) and their wiring for ``model.compile``."""
+
+from clear_tf.losses.build import build_losses
+from clear_tf.losses.coarse_alignment_loss import CoarseAlignmentLoss
+from clear_tf.losses.fine_alignment_loss import FineAlignmentLoss
+
+__all__ = ["CoarseAlignmentLoss", "FineAlignmentLoss", "build_losses"]

@@ -1,0 +1,34 @@
+"""The loss dict and weights for ``model.compile`` from the run's config."""
+
+from __future__ import annotations
+
+from clear_tf import moments
+from clear_tf.losses.coarse_alignment_loss import CoarseAlignmentLoss
+from clear_tf.losses.fine_alignment_loss import FineAlignmentLoss
+
+
+def build_losses(config) -> tuple[dict, dict]:
+    """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9) as Keras loss and loss-weight dicts.
+
+    Args:
+        config: a ``clear_tf.config.Config`` (``model`` gives d and the candidate set,
+            ``loss`` gives α, ``coarse_weight``, ``min_iou``, ``max_iou``).
+
+    Returns:
+        ``(losses, loss_weights)`` keyed by the model's output names
+        ``anchor_similarity`` and ``fine_logits`` (``coarse_scores`` has no loss), for
+        ``model.compile(loss=losses, loss_weights=loss_weights)``.
+    """
+    model, loss = config.model, config.loss
+    losses = {
+        "anchor_similarity": CoarseAlignmentLoss(hidden_dim=model.hidden_dim),
+        "fine_logits": FineAlignmentLoss(
+            min_iou=loss.min_iou,
+            max_iou=loss.max_iou,
+            sparse=model.moment_map == "sparse",
+            pooling_counts=model.pooling_counts,
+            num_anchors=moments.num_anchors(model.tree_depth),
+        ),
+    }
+    loss_weights = {"anchor_similarity": loss.coarse_weight, "fine_logits": loss.alpha}
+    return losses, loss_weights

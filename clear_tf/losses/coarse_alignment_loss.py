@@ -1,0 +1,58 @@
+"""Γ₁ (Eq. 5): coarse semantic alignment of the anchors with the query."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="clear_tf")
+class CoarseAlignmentLoss(keras.losses.Loss):
+    """Squared error between the anchor similarities Aᵀq and d·IoU (Eq. 5).
+
+    ``y_true`` is the IoU of every anchor with the query's ground truth [B, K, R]
+    (``anchor_iou``), ``y_pred`` the raw dot products Aᵀq [B, K, R]
+    (``anchor_similarity``). ``call`` returns, per query slot,
+    Σ_r (a_rᵀq − d·IoU_r)² [B, K]: one column of ‖AᵀQ − d·M*‖²_F.
+
+    Normalisation relative to the paper: Eq. 5 sums over all videos and queries. Keras
+    multiplies the per-slot values by ``sample_weight`` (the ``query_mask``, 0 on
+    padded slots) and, with the default "sum_over_batch_size" reduction, divides the
+    sum by the number of slots B·K (padded ones included) and by the number of replicas
+    under a ``tf.distribute`` strategy. So the value is the paper's Γ₁ of the batch
+    divided by B·K, the same constant that divides Γ₂ (``FineAlignmentLoss``), and a
+    k-replica step gives the same gradients as one device.
+
+    Magnitude: the targets are d·IoU, so Γ₁ is of order d² (≈ 10⁴–10⁵ for d = 256 at
+    initialisation) while Γ₂ is a BCE below 1; ``LossConfig.coarse_weight`` scales it.
+
+    Args:
+        hidden_dim: d, the scale of the targets.
+        name: loss name.
+        reduction: Keras reduction of the per-slot values.
+        dtype: loss computation dtype.
+
+    Example:
+    >>> loss = CoarseAlignmentLoss(hidden_dim=256)
+    >>> loss(anchor_iou, anchor_similarity, sample_weight=query_mask)  # a scalar
+    """
+
+    def __init__(
+        self,
+        hidden_dim,
+        name="coarse_alignment_loss",
+        reduction="sum_over_batch_size",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.hidden_dim = hidden_dim
+
+    def call(self, y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.cast(y_true, y_pred.dtype)
+        return ops.sum(ops.square(y_pred - self.hidden_dim * y_true), axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"hidden_dim": self.hidden_dim})
+        return config

@@ -1,0 +1,93 @@
+"""Γ₂ (Eq. 7): binary cross-entropy between the fine confidence map and the IoU map."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from clear_tf.layers.candidate_cells import candidate_cells
+
+
+@keras.saving.register_keras_serializable(package="clear_tf")
+class FineAlignmentLoss(keras.losses.Loss):
+    """Mean BCE over the candidate moments between sigmoid(logits) and the IoU (Eq. 7).
+
+    ``y_true`` is the IoU map [B, K, L, L] (``iou_map``), ``y_pred`` the fine logits
+    [B, K, L, L] (``fine_logits``). The target o of every cell is the IoU, rescaled
+    linearly so that ``min_iou`` ↦ 0 and ``max_iou`` ↦ 1 and clipped to [0, 1] (2D-TAN;
+    0 and 1 keep the raw IoU). ``call`` returns, per query slot, (1/A) Σ_i BCE(p_i, o_i)
+    over the A candidate cells [B, K]; the BCE is computed from the logits, which is
+    exact and stable. (Eq. 7 as printed omits the minus sign of the cross-entropy.)
+
+    Normalisation relative to the paper: Γ₂ (Eq. 8) sums Φ_k over videos and queries;
+    Keras multiplies the per-slot values by ``sample_weight`` (``query_mask``) and, with
+    the default "sum_over_batch_size" reduction, divides by the number of slots B·K and
+    by the number of replicas. So the value is the paper's Γ₂ of the batch divided by
+    B·K, the same constant that divides Γ₁ (``CoarseAlignmentLoss``).
+
+    Args:
+        min_iou: IoU mapped to target 0.
+        max_iou: IoU mapped to target 1 (> ``min_iou``).
+        sparse: the candidates are the 2D-TAN sparse sampling (plus anchors), as in the
+            model; otherwise every cell with i <= j.
+        pooling_counts: diagonals per stride level of the sparse sampling.
+        num_anchors: R; anchor cells are candidates in sparse mode.
+        name: loss name.
+        reduction: Keras reduction of the per-slot values.
+        dtype: loss computation dtype.
+
+    Example:
+    >>> loss = FineAlignmentLoss(min_iou=0.3, max_iou=0.7)
+    >>> loss(iou_map, fine_logits, sample_weight=query_mask)  # a scalar
+    """
+
+    def __init__(
+        self,
+        min_iou=0.0,
+        max_iou=1.0,
+        sparse=False,
+        pooling_counts=(15, 8, 8, 8),
+        num_anchors=0,
+        name="fine_alignment_loss",
+        reduction="sum_over_batch_size",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if not max_iou > min_iou:
+            raise ValueError(
+                f"FineAlignmentLoss needs max_iou > min_iou, got min_iou={min_iou}, max_iou={max_iou}"
+            )
+        self.min_iou = min_iou
+        self.max_iou = max_iou
+        self.sparse = sparse
+        self.pooling_counts = [int(c) for c in pooling_counts]
+        self.num_anchors = num_anchors
+
+    def call(self, y_true, y_pred):
+        logits = ops.convert_to_tensor(y_pred)
+        iou = ops.cast(y_true, logits.dtype)
+        num_clips = logits.shape[-1]
+        mask = candidate_cells(num_clips, self.sparse, self.pooling_counts, self.num_anchors)
+        weights = ops.convert_to_tensor(mask.astype(np.float32) / mask.sum(), dtype=logits.dtype)
+        targets = ops.clip((iou - self.min_iou) / (self.max_iou - self.min_iou), 0.0, 1.0)
+        # BCE with logits: max(x, 0) - x·o + log(1 + exp(-|x|)).
+        bce = (
+            ops.relu(logits)
+            - logits * targets
+            + ops.log1p(ops.exp(-ops.abs(logits)))
+        )
+        return ops.sum(bce * weights, axis=(-2, -1))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "min_iou": self.min_iou,
+                "max_iou": self.max_iou,
+                "sparse": self.sparse,
+                "pooling_counts": self.pooling_counts,
+                "num_anchors": self.num_anchors,
+            }
+        )
+        return config
