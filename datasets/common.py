@@ -51,7 +51,13 @@ def moment_features(feature_dim: int) -> tfds.features.FeaturesDict:
     return tfds.features.FeaturesDict(
         {
             "video_id": tfds.features.Text(),
-            "features": tfds.features.Tensor(shape=(None, feature_dim), dtype=np.float32),
+            # Raw bytes: ~40x faster to serialize than a float list (matters at
+            # (T, 4096) per TACoS video), and decodes to the same tensor.
+            "features": tfds.features.Tensor(
+                shape=(None, feature_dim),
+                dtype=np.float32,
+                encoding=tfds.features.Encoding.BYTES,
+            ),
             "duration": tfds.features.Scalar(dtype=np.float32),
             "queries": tfds.features.Sequence(
                 {
@@ -295,6 +301,9 @@ def generate_examples(
             when the video is absent from it.
         feature_dim: D, the expected number of columns.
         report: receives every count.
+
+    Raises:
+        ValueError: when not one video of the split is usable (the summary says why).
     """
     with _open_hdf5(features_path) as h5_file:
         for video in videos:
@@ -324,3 +333,7 @@ def generate_examples(
                 "queries": queries,
             }
     report.log()
+    if report["videos_written"] == 0:
+        raise ValueError(
+            f"There is no usable video in {features_path} for {report.summary()}"
+        )

@@ -108,7 +108,11 @@ class GenerationReport:
         return f"{line} (e.g. {examples})" if examples else line
 
     def log(self) -> None:
-        logging.info("Generation report %s", self.summary())
+        """Logs the summary: as a warning when anything was skipped or clipped."""
+        changed = self.skipped_videos + self.skipped_queries
+        changed += sum(self._counts[reason] for reason in QUERY_FIX_REASONS)
+        log = logging.warning if changed else logging.info
+        log("Generation report %s", self.summary())
 
     def __repr__(self) -> str:
         return f"GenerationReport({self.summary()})"
