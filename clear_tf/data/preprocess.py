@@ -31,19 +31,22 @@ def validation_checks(example: dict) -> list[tf.Operation]:
     starts, ends = queries["start"], queries["end"]
 
     def first(bad: tf.Tensor) -> tf.Tensor:
-        return tf.strings.as_string(tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32))
+        # A trailing True keeps argmax defined for Q = 0; the index is shown only when
+        # some entry is bad, and then it is that first bad one.
+        flags = tf.concat([tf.cast(bad, tf.int32), [1]], axis=0)
+        return tf.strings.as_string(tf.argmax(flags, output_type=tf.int32))
 
     blank = tf.equal(tf.strings.strip(queries["sentence"]), "")
     bad_times = ~((starts >= 0.0) & (starts < ends) & (ends <= duration))
     return [
-        _check(tf.shape(features)[0] > 0, video_id, "'features' has no units (shape ",
+        _check(tf.shape(features)[0] > 0, video_id, "features has no units (shape [",
                tf.strings.reduce_join(tf.strings.as_string(tf.shape(features)), separator=", "),
-               ")"),
+               "])"),
         _check(tf.reduce_all(tf.math.is_finite(features)), video_id,
-               "'features' contains NaN or Inf"),
+               "features contain NaN or Inf"),
         _check((duration > 0.0) & tf.math.is_finite(duration), video_id,
-               "'duration' must be positive, got ", tf.strings.as_string(duration)),
-        _check(tf.size(starts) > 0, video_id, "'queries' is empty"),
+               "duration must be positive, got ", tf.strings.as_string(duration)),
+        _check(tf.size(starts) > 0, video_id, "queries is empty"),
         _check(~tf.reduce_any(blank), video_id, "the sentence of query ", first(blank),
                " is empty"),
         _check(~tf.reduce_any(bad_times), video_id, "query ", first(bad_times),
