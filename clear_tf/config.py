@@ -104,7 +104,7 @@ class InferenceConfig:
     rho: float = _f(0.1, "ρ of Algorithm 1: η > ρ selects the right child (μ < ρ).")
     nms_threshold: float = _f(0.4, "Temporal NMS IoU threshold (TACoS 0.4, ActivityNet 0.5).")
     top_k: int = _f(5, "Moments returned per query after NMS.")
-    recall_at: list = _f([1, 5], "n of R@n,IoU=m.")
+    recall_at: list = _f([1, 5], "The n values of R@n,IoU=m (top-n moments per query).")
     iou_thresholds: list = _f(
         [0.1, 0.3, 0.5, 0.7], "m of R@n,IoU=m (TACoS 0.1,0.3,0.5,0.7; ActivityNet 0.3,0.5,0.7)."
     )

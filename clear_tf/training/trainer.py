@@ -103,7 +103,7 @@ def train(config: Config, flags_text: str | None = None) -> dict:
         "baseline": baseline,
     }
     write_json_atomic(run.results, results)
-    logging.info("Test results:\n%s", evaluation.format_table(result.metrics, baseline))
+    logging.info("Test results:\n%s", evaluation.format_table({result.method: result.summary()}, baseline))
     _export(best, config, run)
     return results
 
