@@ -7,7 +7,8 @@ calls it, and it traces once for any number of units N and queries M (see
 
 Methods (DESIGN §5):
 
-* ``"clear_f"``: the fine head scores every candidate (no pruning).
+* ``"clear_f"``: the fine head scores every candidate (no pruning; the MLP head skips
+  the non-candidate cells, i > j or outside a sparse map).
 * ``"clear_c"``: candidates are ranked by the coarse score cᵀq/d; the fine head never runs.
 * ``"clear"``: the tree search of ``tree_search`` picks a node per query; the fine head
   scores only the candidates of that node. With the pointwise MLP head only the kept
@@ -106,22 +107,23 @@ def localize(
     valid = tf.broadcast_to(tf.constant(candidate_mask), [num_queries, num_clips, num_clips])
 
     if method == "clear_c":
-        scores, kept = coarse_score_map(moment_map, queries, model.hidden_dim), valid
+        kept = valid
+        scores = coarse_score_map(moment_map, queries, model.hidden_dim)
         scored = tf.zeros([num_queries], tf.float32)
-    elif method == "clear_f":
-        scores, kept = tf.sigmoid(full_fine_logits(model, moment_map, queries)), valid
-        scored = tf.ones([num_queries], tf.float32)
     else:
-        search = tree_search(
-            coarse_score_map(moment_map, queries, model.hidden_dim),
-            candidate_mask,
-            tree=tree,
-            depth=int(model.tree_depth) if depth is None else depth,
-            mu=mu,
-            rho=rho,
-        )
-        kept = search["mask"]
+        if method == "clear_f":
+            kept = valid
+        else:
+            kept = tree_search(
+                coarse_score_map(moment_map, queries, model.hidden_dim),
+                candidate_mask,
+                tree=tree,
+                depth=int(model.tree_depth) if depth is None else depth,
+                mu=mu,
+                rho=rho,
+            )["mask"]
         if model.fine_head_type == "mlp":
+            # For clear_f too: the head then skips the cells outside the candidate set.
             scores = tf.sigmoid(pruned_fine_logits(model, moment_map, queries, kept))
             scored = tf.reduce_sum(tf.cast(kept, tf.float32), axis=[1, 2]) / float(
                 candidate_mask.sum()
