@@ -19,7 +19,8 @@ class SentenceEncoder(keras.layers.Layer):
     and restored on the output, [B, K, hidden_dim].
 
     By default the backbone is frozen (the paper uses pre-trained BERT features): its
-    weights are not trainable and it always runs in inference mode (no dropout).
+    weights are not trainable, it always runs in inference mode (no dropout) and no
+    gradient flows back into it.
 
     Args:
         backbone: a ``keras_hub.models.BertBackbone`` (e.g. from
@@ -71,6 +72,9 @@ class SentenceEncoder(keras.layers.Layer):
             training=training if self.backbone_trainable else False,
         )
         tokens = outputs["sequence_output"]
+        if not self.backbone_trainable:
+            # A frozen encoder is a fixed feature extractor: no gradient path into BERT.
+            tokens = ops.stop_gradient(tokens)
         if self.pooling == "mean":
             weights = ops.cast(padding_mask, tokens.dtype)[:, :, None]
             sentence = ops.sum(tokens * weights, axis=1) / ops.maximum(

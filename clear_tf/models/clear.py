@@ -138,7 +138,7 @@ class CLEAR(keras.Model):
         )
         query_inputs = {
             "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
-            "padding_mask": keras.Input((None,), dtype="bool", name="padding_mask"),
+            "padding_mask": keras.Input((None,), dtype="int32", name="padding_mask"),
         }
         query_encoder = keras.Model(
             query_inputs, sentence_encoder(query_inputs), name="query_encoder"
@@ -163,7 +163,7 @@ class CLEAR(keras.Model):
         inputs = {
             "features": keras.Input((num_pre_clips, feature_dim), name="features"),
             "token_ids": keras.Input((None, None), dtype="int32", name="token_ids"),
-            "padding_mask": keras.Input((None, None), dtype="bool", name="padding_mask"),
+            "padding_mask": keras.Input((None, None), dtype="int32", name="padding_mask"),
         }
         position_map = video_encoder(inputs["features"])
         queries = sentence_encoder(
