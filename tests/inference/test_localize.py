@@ -14,7 +14,7 @@ from clear_tf.inference import (
     reference_paper_search,
 )
 
-from conftest import NUM_CLIPS, UNITS_PER_CLIP, random_video
+from fake_clear import NUM_CLIPS, UNITS_PER_CLIP, random_video
 
 NUM_UNITS = NUM_CLIPS * UNITS_PER_CLIP  # the fake encoder's input length: no resampling
 DURATION = 16.0

@@ -67,3 +67,9 @@ def test_ranked_moments_pads_missing_slots_with_minus_inf_and_zero_times():
     # Query 2: [5, 6] 0.4, [1, 3] 0.3, [0, 1] 0.2 (IoU 0 with [1, 3]); [0, 2] is beyond top_k.
     np.testing.assert_allclose(result["score"][1], [0.4, 0.3, 0.2])
     np.testing.assert_allclose(result["start"][1], [5.0, 1.0, 0.0])
+
+
+def test_minus_inf_scores_are_never_selected():
+    scores = np.array([0.9, -np.inf, 0.7, 0.1], dtype="float32")
+    kept = temporal_nms(STARTS, ENDS, scores, iou_threshold=1.0, max_outputs=4)
+    assert kept.numpy().tolist() == [0, 2, 3]
