@@ -66,7 +66,6 @@ def ranked_moments(
         query_scores, query_kept = query
         candidates = tf.where(query_kept)[:, 0]
         candidate_scores = tf.gather(query_scores, candidates)
-        # NMS itself treats -inf as absent; kept candidates always have real scores.
         selected = tf.gather(
             candidates,
             temporal_nms(

@@ -2,7 +2,7 @@
 
 One query at a time, written to be read against Algorithm 1 of the paper and the
 reading fixed in DESIGN §5; the vectorised TensorFlow versions in ``tree_search`` and
-``nms`` are tested against these. The prior baseline also uses ``reference_nms``.
+``nms`` are tested against these.
 
 A node of either tree is a span of clips ``[start, end]`` (0-based, inclusive) and holds
 the candidates (i, j) with ``start <= i <= j <= end``. A search ends either on a whole
