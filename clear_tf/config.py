@@ -126,6 +126,10 @@ class TrainConfig:
     logical_cpus: int = _f(0, "Split the CPU into N logical devices for a N-replica MirroredStrategy (tests, CI).")
     summary_only: bool = _f(False, "Print the model summary, parameter counts and FLOPs estimate, then exit.")
     num_plot_queries: int = _f(4, "Validation queries whose confidence maps are logged to TensorBoard.")
+    backup_every_steps: int = _f(
+        200, "Steps between crash-recovery backups (also written at every epoch end)."
+    )
+    export: bool = _f(True, "Export the best model as a SavedModel into <run_dir>/export after training.")
 
 
 @dataclass

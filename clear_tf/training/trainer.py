@@ -18,10 +18,6 @@ from clear_tf.training import callbacks as callbacks_lib
 from clear_tf.training.run_dir import RunDir, save_config, write_json_atomic
 from clear_tf.training.strategy import configure_determinism, make_strategy
 
-# How often (in steps) the crash-recovery backup is written, besides every epoch end.
-BACKUP_EVERY_STEPS = 200
-
-
 def compile_model(model: keras.Model, config: Config) -> None:
     """Adam and Ψ = Γ₁ + αΓ₂ (Eq. 9) as per-output Keras losses."""
     loss, loss_weights = losses_lib.build_losses(config)
@@ -45,7 +41,7 @@ def _callbacks(config: Config, run: RunDir, val_videos) -> list[keras.callbacks.
         # First: the callbacks below read the metrics it adds to the logs.
         callbacks_lib.ValidationRecall(val_videos, config),
         callbacks_lib.LossAliases(),
-        keras.callbacks.BackupAndRestore(run.backup, save_freq=BACKUP_EVERY_STEPS),
+        keras.callbacks.BackupAndRestore(run.backup, save_freq=config.train.backup_every_steps),
         keras.callbacks.ModelCheckpoint(run.last_model),
         keras.callbacks.ModelCheckpoint(run.best_model, monitor=monitor, mode="max", save_best_only=True),
         keras.callbacks.EarlyStopping(
@@ -60,9 +56,10 @@ def _callbacks(config: Config, run: RunDir, val_videos) -> list[keras.callbacks.
 def train(config: Config, flags_text: str | None = None) -> dict:
     """Trains CLEAR as ``config`` says and returns the test results written to results.json.
 
-    Running it again with the same ``run_dir`` resumes an interrupted run from its
-    backup (weights, optimizer state and epoch; the interrupted epoch's data pass
-    restarts), and skips straight to evaluation when training had finished.
+    Running the same command again after a crash resumes from the last backup
+    (written every ``backup_every_steps`` steps and at every epoch end): weights,
+    optimizer state and epoch are restored, and the interrupted epoch's data pass
+    starts again. A run that finished deletes its backup.
     """
     configure_determinism(config.train.seed, config.train.deterministic)
     strategy = make_strategy(config.train.logical_cpus)
@@ -104,7 +101,8 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     }
     write_json_atomic(run.results, results)
     logging.info("Test results:\n%s", evaluation.format_table({result.method: result.summary()}, baseline))
-    _export(best, config, run)
+    if config.train.export:
+        _export(best, config, run)
     return results
 
 
