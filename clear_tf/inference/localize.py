@@ -95,7 +95,8 @@ def localize(
     candidate_mask = np.asarray(model.candidate_mask, dtype=bool)
     if candidate_mask.shape != (num_clips, num_clips):
         raise ValueError(
-            f"model.candidate_mask has shape {candidate_mask.shape}, expected ({num_clips}, {num_clips})"
+            f"model.candidate_mask has shape {candidate_mask.shape}, "
+            f"expected ({num_clips}, {num_clips})"
         )
 
     moment_map = encode_video(model, features, normalize_features)  # [L, L, d]

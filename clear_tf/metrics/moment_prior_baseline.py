@@ -110,7 +110,9 @@ class MomentPriorBaseline:
             raise ValueError("MomentPriorBaseline.predict called before fit")
         durations = np.asarray(durations, dtype=np.float64)
         if durations.ndim != 1 or not np.all(durations > 0):
-            raise ValueError(f"durations must be a [Q] array of positive seconds, got {durations!r}")
+            raise ValueError(
+                f"durations must be a [Q] array of positive seconds, got {durations!r}"
+            )
         picks = np.zeros((self.top_k, 2))
         picks[: len(self.moments)] = self.moments
         return picks[None] * durations[:, None, None]
@@ -132,7 +134,9 @@ def normalized_moments(times, durations) -> np.ndarray:
 def _checked_normalized(normalized) -> np.ndarray:
     normalized = np.asarray(normalized, dtype=np.float64)
     if normalized.ndim != 2 or normalized.shape[1] != 2 or len(normalized) == 0:
-        raise ValueError(f"train moments must be a non-empty [n, 2] array, got shape {normalized.shape}")
+        raise ValueError(
+            f"train moments must be a non-empty [n, 2] array, got shape {normalized.shape}"
+        )
     bad = ~(
         np.isfinite(normalized).all(axis=1)
         & (normalized[:, 0] >= 0)

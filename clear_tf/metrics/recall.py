@@ -89,7 +89,9 @@ def _checked(predictions, ground_truth) -> tuple[np.ndarray, np.ndarray]:
     predictions = np.asarray(predictions, dtype=np.float64)
     ground_truth = np.asarray(ground_truth, dtype=np.float64)
     if predictions.ndim != 3 or predictions.shape[-1] != 2:
-        raise ValueError(f"predictions must be [Q, k, 2] (start, end), got shape {predictions.shape}")
+        raise ValueError(
+            f"predictions must be [Q, k, 2] (start, end), got shape {predictions.shape}"
+        )
     if ground_truth.shape != (predictions.shape[0], 2):
         raise ValueError(
             f"ground_truth must be [Q, 2] with Q = {predictions.shape[0]} as in predictions, "

@@ -28,6 +28,8 @@ def results_table(rows: dict[str, dict[str, float]], digits: int = 2) -> str:
         "| --- | " + " | ".join("---:" for _ in columns) + " |",
     ]
     for name, metrics in rows.items():
-        cells = [f"{metrics[column]:.{digits}f}" if column in metrics else "-" for column in columns]
+        cells = [
+            f"{metrics[column]:.{digits}f}" if column in metrics else "-" for column in columns
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -98,15 +98,20 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
     wide = keras.initializers.RandomNormal(stddev=1.0)
     clips = keras.layers.Dense(HIDDEN_DIM, activation="tanh", kernel_initializer=wide)(clips)
     moment_map = MomentMapAverage()(clips)
-    moment_map = keras.layers.Dense(HIDDEN_DIM, activation="tanh", kernel_initializer=wide)(moment_map)
+    moment_map = keras.layers.Dense(HIDDEN_DIM, activation="tanh", kernel_initializer=wide)(
+        moment_map
+    )
     moment_map = moment_map * moments.valid_mask(NUM_CLIPS)[None, :, :, None].astype("float32")
     video_encoder = keras.Model(features, moment_map)
 
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = keras.Input((None,), dtype="bool", name="padding_mask")
-    embedded = keras.layers.Embedding(VOCABULARY, HIDDEN_DIM, embeddings_initializer=wide)(token_ids)
+    embedded = keras.layers.Embedding(VOCABULARY, HIDDEN_DIM, embeddings_initializer=wide)(
+        token_ids
+    )
     sentence = MaskedMean()(embedded, padding_mask)
-    query = keras.layers.Dense(HIDDEN_DIM, kernel_initializer=wide)(sentence)  # signed: varied searches
+    # No ReLU, unlike the real QRN: signed queries make the fake's searches more varied.
+    query = keras.layers.Dense(HIDDEN_DIM, kernel_initializer=wide)(sentence)
     query_encoder = keras.Model({"token_ids": token_ids, "padding_mask": padding_mask}, query)
 
     head = PointwiseHead(HIDDEN_DIM) if fine_head_type == "mlp" else ConvHead(HIDDEN_DIM)

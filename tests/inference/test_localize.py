@@ -21,7 +21,7 @@ DURATION = 16.0
 OPTIONS = {"mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": 4}
 
 
-def brute_force(model, features, token_ids, padding_mask, method, tree=None, depth=None):
+def brute_force(model, features, token_ids, padding_mask, method, tree=None):
     """Scores every cell with full maps, keeps the reference node, NMS per query in NumPy."""
     moment_map = model.video_encoder(features[None])[0].numpy()
     queries = model.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}).numpy()
@@ -37,7 +37,9 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None, dep
             scores = coarse[query]
         elif method == "clear":
             search = reference_paper_search if tree == "paper" else reference_binary_search
-            node = search(coarse[query].astype("float32"), depth or model.tree_depth, OPTIONS["mu"], OPTIONS["rho"])
+            node = search(
+                coarse[query].astype("float32"), model.tree_depth, OPTIONS["mu"], OPTIONS["rho"]
+            )
             kept = node_mask(node, model.candidate_mask)
         cells = np.argwhere(kept)
         picked = reference_nms(
@@ -66,7 +68,8 @@ def assert_matches(result, expected):
             result["end"][query, :count], [(j + 1) * step for _, j in reference["cells"]], rtol=1e-6
         )
         assert np.all(np.isneginf(result["score"][query, count:]))
-        assert np.all(result["start"][query, count:] == 0) and np.all(result["end"][query, count:] == 0)
+        assert np.all(result["start"][query, count:] == 0)
+        assert np.all(result["end"][query, count:] == 0)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +79,8 @@ def test_localize_matches_brute_force(fake_mlp_model, method, tree):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 6, seed=2)
     kwargs = {"tree": tree} if tree else {}
     result = localize(
-        fake_mlp_model, features, token_ids, padding_mask, DURATION, method=method, **kwargs, **OPTIONS
+        fake_mlp_model, features, token_ids, padding_mask, DURATION,
+        method=method, **kwargs, **OPTIONS,
     )
     expected = brute_force(fake_mlp_model, features, token_ids, padding_mask, method, tree)
     assert_matches({key: value.numpy() for key, value in result.items()}, expected)
@@ -111,14 +115,17 @@ def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_ml
                 agreeing += 1
                 assert pruned["start"][query, 0] == full["start"][query, 0]
                 assert pruned["end"][query, 0] == full["end"][query, 0]
-                np.testing.assert_allclose(pruned["score"][query, 0], full["score"][query, 0], rtol=1e-5)
+                np.testing.assert_allclose(
+                    pruned["score"][query, 0], full["score"][query, 0], rtol=1e-5
+                )
     assert agreeing >= 5, "too few queries exercised the agreement"
 
 
 def test_conv_head_is_run_on_the_full_map_and_masked(fake_conv_model):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 5, seed=7)
     result = localize(
-        fake_conv_model, features, token_ids, padding_mask, DURATION, method="clear", tree="binary", **OPTIONS
+        fake_conv_model, features, token_ids, padding_mask, DURATION,
+        method="clear", tree="binary", **OPTIONS,
     )
     expected = brute_force(fake_conv_model, features, token_ids, padding_mask, "clear", "binary")
     assert_matches({key: value.numpy() for key, value in result.items()}, expected)

@@ -42,12 +42,18 @@ def inputs(num_units, num_queries, seed=0):
 def test_sub_model_scores_equal_the_full_model_outputs(model):
     features, token_ids, padding_mask = inputs(NUM_PRE_CLIPS, 3)
     outputs = model(
-        {"features": features[None], "token_ids": token_ids[None], "padding_mask": padding_mask[None]}
+        {
+            "features": features[None],
+            "token_ids": token_ids[None],
+            "padding_mask": padding_mask[None],
+        }
     )
     moment_map = model.video_encoder(features[None])[0]
     queries = model.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask})
     np.testing.assert_allclose(
-        coarse_score_map(moment_map, queries, model.hidden_dim), outputs["coarse_scores"][0], atol=1e-5
+        coarse_score_map(moment_map, queries, model.hidden_dim),
+        outputs["coarse_scores"][0],
+        atol=1e-5,
     )
     # CLEAR-F's best score is the best sigmoid of the model's own fine logits.
     result = localize(model, features, token_ids, padding_mask, 8.0, method="clear_f", top_k=2)

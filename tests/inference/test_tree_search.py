@@ -22,7 +22,9 @@ def search_one(scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO):
     """Runs the TF search on a single [L, L] score map; returns (TreeNode, mask)."""
     num_clips = scores.shape[0]
     mask = moments.valid_mask(num_clips) if candidate_mask is None else candidate_mask
-    result = tree_search(scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho)
+    result = tree_search(
+        scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho
+    )
     node = TreeNode(
         *(int(result[key].numpy()[0]) for key in ("node_start", "node_end", "split", "layer"))
     )
@@ -189,7 +191,10 @@ def test_missing_anchor_in_sparse_mask_is_a_clear_error():
     with pytest.raises(ValueError, match=r"binary tree of depth 3.*\(0, 3\)"):
         check_anchors_are_candidates("binary", 3, candidate_mask)
     with pytest.raises(ValueError, match="mu < rho"):
-        tree_search(np.zeros((1, 8, 8), "float32"), moments.valid_mask(8), tree="binary", depth=2, mu=0.2, rho=0.1)
+        tree_search(
+            np.zeros((1, 8, 8), "float32"), moments.valid_mask(8),
+            tree="binary", depth=2, mu=0.2, rho=0.1,
+        )
     with pytest.raises(ValueError, match="unknown tree"):
         anchor_cells("ternary", 8, 2)
     with pytest.raises(ValueError, match="do not fit"):

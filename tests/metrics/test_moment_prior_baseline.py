@@ -11,7 +11,8 @@ TRAIN = np.array([[0, 0.5]] * 3 + [[0.5, 1.0]] * 2)
 
 
 def test_hand_case_picks():
-    prior = MomentPriorBaseline(num_bins=4, top_k=2, iou_threshold=0.5, nms_threshold=0.5).fit(TRAIN)
+    prior = MomentPriorBaseline(num_bins=4, top_k=2, iou_threshold=0.5, nms_threshold=0.5)
+    prior.fit(TRAIN)
     # Pick 1: [0, .5] and [0, .75] both hit 3 (IoU 1 and 2/3 > .5); [0, .5] has the higher
     # IoU sum (3 vs 2.5). [0, .75] is then suppressed (IoU 2/3 with [0, .5]). Pick 2:
     # [.5, 1] and [.25, 1] both hit the 2 remaining; IoU sums 2 vs 2·2/3 + 3·1/4 → [.25, 1].
@@ -35,7 +36,8 @@ def test_first_pick_maximises_train_recall_at_1():
     starts = rng.uniform(0, 0.6, size=200)
     train = np.stack([starts, np.minimum(starts + rng.uniform(0.05, 0.5, size=200), 1.0)], axis=1)
     for strict in (True, False):
-        prior = MomentPriorBaseline(num_bins=6, top_k=1, iou_threshold=0.5, strict=strict).fit(train)
+        prior = MomentPriorBaseline(num_bins=6, top_k=1, iou_threshold=0.5, strict=strict)
+        prior.fit(train)
         best = recall_at(prior.predict(np.ones(200)), train, 1, 0.5, strict)
         starts_grid, ends_grid = moments.candidate_times(6, 1.0)
         for i, j in zip(*np.nonzero(moments.valid_mask(6))):
@@ -53,6 +55,8 @@ def test_bad_train_moments_and_unfitted_predict_are_errors():
 
 
 def test_normalized_moments():
-    np.testing.assert_allclose(normalized_moments([[1, 2], [0, 5]], [4, 10]), [[0.25, 0.5], [0, 0.5]])
+    np.testing.assert_allclose(
+        normalized_moments([[1, 2], [0, 5]], [4, 10]), [[0.25, 0.5], [0, 0.5]]
+    )
     with pytest.raises(ValueError, match="duration row 1 is not positive"):
         normalized_moments([[1, 2], [0, 5]], [4, 0])

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from clear_tf.metrics import evaluate_predictions, mean_iou, prediction_iou, recall_at, results_table
+from clear_tf.metrics import (
+    evaluate_predictions,
+    mean_iou,
+    prediction_iou,
+    recall_at,
+    results_table,
+)
 
 # Query 0: gt [0, 10]; top-1 [0, 5] has IoU exactly 0.5, top-2 [0, 10] IoU 1.
 # Query 1: gt [2, 4]; top-1 [0, 4] has IoU exactly 0.5, top-2 is disjoint.
