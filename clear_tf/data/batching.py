@@ -36,41 +36,49 @@ def query_chunks(num_queries: tf.Tensor, queries_per_video: int, shuffle_seed=No
     return tf.reshape(order, [num_chunks, queries_per_video])
 
 
-def gather_chunk(video: dict, query_index: tf.Tensor, padding_query: dict) -> dict:
-    """One element: the video's fields plus its queries at ``query_index`` [K].
+def gather_chunks(video: dict, chunks: tf.Tensor, padding_query: dict) -> dict:
+    """The per-query fields of a video laid out in chunks.
 
     Args:
         video: a preprocessed video (``preprocess_video``).
-        query_index: int32 [K], -1 for a padded slot.
+        chunks: int32 [C, K] query indices, -1 for a padded slot (``query_chunks``).
         padding_query: what a padded slot holds for each field of ``QUERY_FIELDS``
             (for the tokens, the packing of an empty sentence, ``[CLS] [SEP]``, so that
             the text encoder never sees a row without real tokens).
 
     Returns:
-        The element dict (see ``build_dataset``), without the targets.
+        ``query_index`` [C, K], ``query_mask`` [C, K] float32 and every field of
+        ``QUERY_FIELDS`` gathered to [C, K, ...].
     """
-    is_real = query_index >= 0
-    element = {
-        "video_id": video["video_id"],
-        "features": video["features"],
-        "duration": video["duration"],
-        "query_index": query_index,
-        "query_mask": tf.cast(is_real, tf.float32),
-    }
-    safe_index = tf.maximum(query_index, 0)
+    is_real = chunks >= 0
+    queries = {"query_index": chunks, "query_mask": tf.cast(is_real, tf.float32)}
+    safe_index = tf.maximum(chunks, 0)
     for name in QUERY_FIELDS:
         values = tf.gather(video[name], safe_index)
-        mask = tf.reshape(is_real, [-1] + [1] * (values.shape.rank - 1))
-        element[name] = tf.where(mask, values, padding_query[name])
-    return element
+        mask = tf.reshape(is_real, tf.concat([tf.shape(chunks), tf.ones([values.shape.rank - 2], tf.int32)], 0))
+        queries[name] = tf.where(mask, values, padding_query[name])
+    return queries
 
 
 def video_chunks(video: dict, queries_per_video: int, padding_query: dict, shuffle_seed=None) -> tf.data.Dataset:
-    """The ⌈Q/K⌉ elements of one preprocessed video, as a dataset (for ``flat_map``)."""
+    """The ⌈Q/K⌉ elements of one preprocessed video, as a dataset (for ``flat_map``).
+
+    Each element is a pair ``(video_fields, query_fields)``: the video's
+    ``video_id``, ``features`` and ``duration``, repeated by reference (no copy of the
+    features per chunk), and one chunk of ``gather_chunks``. Keeping the pair (merged by
+    ``merge_parts`` once per batch) avoids a function call per element.
+    """
     chunks = query_chunks(tf.shape(video["times"])[0], queries_per_video, shuffle_seed)
-    return tf.data.Dataset.from_tensor_slices(chunks).map(
-        lambda query_index: gather_chunk(video, query_index, padding_query)
+    video_fields = {name: video[name] for name in ("video_id", "features", "duration")}
+    return tf.data.Dataset.zip(
+        tf.data.Dataset.from_tensors(video_fields).repeat(tf.shape(chunks, out_type=tf.int64)[0]),
+        tf.data.Dataset.from_tensor_slices(gather_chunks(video, chunks, padding_query)),
     )
+
+
+def merge_parts(video_fields: dict, query_fields: dict) -> dict:
+    """One flat dict from the two parts of a (batched) element of ``video_chunks``."""
+    return {**video_fields, **query_fields}
 
 
 def add_targets(batch: dict, num_clips: int, num_anchors: int) -> dict:

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from clear_tf import moments
 from clear_tf.config import Config
-from clear_tf.data.batching import add_targets, video_chunks
+from clear_tf.data.batching import add_targets, merge_parts, video_chunks
 from clear_tf.data.loading import load_split
 from clear_tf.data.preprocess import preprocess_video
 from clear_tf.data.query_tokenizer import QueryTokenizer
@@ -126,7 +126,9 @@ def build_dataset(
         )
     batches = elements.batch(batch_size, drop_remainder=training)
     batches = batches.map(
-        lambda batch: add_targets(batch, data.num_clips, num_anchors),
+        lambda video_fields, query_fields: add_targets(
+            merge_parts(video_fields, query_fields), data.num_clips, num_anchors
+        ),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return batches.prefetch(tf.data.AUTOTUNE)

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from clear_tf.data.batching import add_targets, query_chunks, video_chunks
+from clear_tf.data.batching import add_targets, merge_parts, query_chunks, video_chunks
 
 PADDING_QUERY = {
     "sentence": tf.constant(""),
@@ -43,9 +43,10 @@ def test_shuffled_chunks_hold_every_query_once():
 
 
 def test_three_queries_two_slots_give_two_elements_the_second_padded():
-    elements = list(video_chunks(three_query_video(), 2, PADDING_QUERY))
+    elements = [merge_parts(*pair) for pair in video_chunks(three_query_video(), 2, PADDING_QUERY)]
     assert len(elements) == 2
     first, second = elements
+    np.testing.assert_array_equal(second["features"], tf.ones([4, 2]))
     np.testing.assert_array_equal(first["query_index"], [0, 1])
     np.testing.assert_array_equal(first["query_mask"], [1.0, 1.0])
     np.testing.assert_array_equal(second["query_index"], [2, -1])
@@ -59,7 +60,7 @@ def test_three_queries_two_slots_give_two_elements_the_second_padded():
 
 
 def test_targets_are_zero_in_padded_slots():
-    element = list(video_chunks(three_query_video(), 2, PADDING_QUERY))[1]
+    element = merge_parts(*list(video_chunks(three_query_video(), 2, PADDING_QUERY))[1])
     batch = {name: value[tf.newaxis] for name, value in element.items()}
     batch = add_targets(batch, num_clips=4, num_anchors=3)
     assert batch["iou_map"].shape == (1, 2, 4, 4) and batch["anchor_iou"].shape == (1, 2, 3)
