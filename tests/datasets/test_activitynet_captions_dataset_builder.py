@@ -124,7 +124,8 @@ def test_video_absent_from_features_is_skipped_and_counted(tmp_path):
 def test_wrong_feature_dimension_names_file_and_video(tmp_path):
     train = {"v_wide": {"duration": 10.0, "timestamps": [[1.0, 2.0]], "sentences": ["A cat."]}}
     manual_dir = _manual_dir(tmp_path / "m", train, {"v_wide": np.zeros((4, 4096), np.float32)})
-    with pytest.raises(ValueError, match=r"c3d\.hdf5: video 'v_wide' has features of shape \(4, 4096\)"):
+    expected = r"c3d\.hdf5: video 'v_wide' has features of shape \(4, 4096\)"
+    with pytest.raises(ValueError, match=expected):
         build("activitynet_captions", manual_dir, tmp_path / "d")
 
 

@@ -14,7 +14,8 @@ def _report():
 
 
 def test_tacos_frames_become_seconds():
-    data = {"s1.avi": {"num_frames": 300, "fps": 30.0, "timestamps": [[15, 60]], "sentences": ["x"]}}
+    entry = {"num_frames": 300, "fps": 30.0, "timestamps": [[15, 60]], "sentences": ["x"]}
+    data = {"s1.avi": entry}
     (video,) = common.parse_tacos_annotations(data, "train.json")
     assert video.duration == 10.0
     assert video.moments == ((0.5, 2.0),)

@@ -48,4 +48,7 @@ def test_log_warns_only_when_something_was_skipped_or_clipped(caplog):
         clean.log()
         clipped.log()
     levels = {record.getMessage().split(":")[0]: record.levelname for record in caplog.records}
-    assert levels == {"Generation report tacos/train": "INFO", "Generation report tacos/test": "WARNING"}
+    assert levels == {
+        "Generation report tacos/train": "INFO",
+        "Generation report tacos/test": "WARNING",
+    }

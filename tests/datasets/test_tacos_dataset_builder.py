@@ -137,7 +137,8 @@ def test_wrong_feature_dimension_names_file_and_video(tmp_path):
         {"train": {"s1-d1.avi": _video(300, [[0, 30]], ["He cuts."])}},
         {"s1-d1.avi": np.zeros((3, 500), np.float32)},
     )
-    with pytest.raises(ValueError, match=r"tall_c3d_features\.hdf5: video 's1-d1\.avi'.*\(3, 500\)"):
+    expected = r"tall_c3d_features\.hdf5: video 's1-d1\.avi'.*\(3, 500\)"
+    with pytest.raises(ValueError, match=expected):
         build("tacos", manual_dir, tmp_path / "data")
 
 
@@ -189,7 +190,8 @@ def test_bad_videos_and_queries_are_skipped_and_counted(tmp_path):
     assert report.example_videos("video_nonfinite_features") == ["s3-d3.avi", "s4-d4.avi"]
     assert "video_missing_features=1" in report.summary()
     video = _examples(builder, "train")["s1-d1.avi"]
-    assert [s.decode() for s in video["queries"]["sentence"]] == ["He cuts.", "She washes.", "He peels."]
+    sentences = [s.decode() for s in video["queries"]["sentence"]]
+    assert sentences == ["He cuts.", "She washes.", "He peels."]
     np.testing.assert_allclose(video["queries"]["start"], [0.0, 0.0, 150 / FPS], rtol=1e-6)
     np.testing.assert_allclose(video["queries"]["end"], [30 / FPS, 60 / FPS, 300 / FPS], rtol=1e-6)
 
