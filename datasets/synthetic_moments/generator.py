@@ -247,7 +247,15 @@ def _occurrence_phrase(rng: np.random.Generator, occurrence: int, total: int) ->
     return options[rng.integers(len(options))]
 
 
-def _detailed_query(rng, spans, index, occurrence, total, seconds_per_unit):
+def _detailed_query(
+    rng: np.random.Generator,
+    spans: list[tuple[str, str, int, int]],
+    index: int,
+    occurrence: int,
+    total: int,
+    seconds_per_unit: float,
+) -> SyntheticQuery | None:
+    """A query for step `index`; None when its occurrence has no wording (e.g. the 6th of 7)."""
     verb, obj, first, stop = spans[index]
     suffix = ""
     if total > 1:
@@ -267,7 +275,10 @@ def _detailed_query(rng, spans, index, occurrence, total, seconds_per_unit):
     )
 
 
-def _summary_phrases(rng, steps, gerund: bool) -> str:
+def _summary_phrases(
+    rng: np.random.Generator, steps: tuple[tuple[str, str], ...], gerund: bool
+) -> str:
+    """Verb phrases of consecutive steps joined in order; a repeated object becomes "it"."""
     phrases = []
     for position, (verb, obj) in enumerate(steps):
         same_object = position > 0 and steps[position - 1][1] == obj
@@ -280,7 +291,13 @@ def _summary_phrases(rng, steps, gerund: bool) -> str:
     return "first " + ", then ".join(phrases)
 
 
-def _summary_query(rng, spans, first_index, num_steps, seconds_per_unit):
+def _summary_query(
+    rng: np.random.Generator,
+    spans: list[tuple[str, str, int, int]],
+    first_index: int,
+    num_steps: int,
+    seconds_per_unit: float,
+) -> SyntheticQuery:
     steps = tuple((verb, obj) for verb, obj, _, _ in spans[first_index : first_index + num_steps])
     sentence = _sentence(rng, lambda gerund: _summary_phrases(rng, steps, gerund))
     return SyntheticQuery(
@@ -294,7 +311,14 @@ def _summary_query(rng, spans, first_index, num_steps, seconds_per_unit):
     )
 
 
-def _sample_queries(rng, spans, num_queries, seconds_per_unit) -> list[SyntheticQuery]:
+def _sample_queries(
+    rng: np.random.Generator,
+    spans: list[tuple[str, str, int, int]],
+    num_queries: int,
+    seconds_per_unit: float,
+) -> list[SyntheticQuery]:
+    """About 55% detailed queries (half of them on repeated steps when there are any),
+    the rest summaries; no two queries of a video describe the same moment."""
     steps = [(verb, obj) for verb, obj, _, _ in spans]
     occurrences = []  # (occurrence, total) per step index
     for index, step in enumerate(steps):
