@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 SCORE_COLORMAP = "viridis"
 GROUND_TRUTH_COLOR = "#d62728"
+PREDICTION_COLOR = "#ff7f0e"
 QUERY_WRAP_WIDTH = 48
 MAX_MAP_COLUMNS = 3
 
@@ -45,7 +46,7 @@ def plot_localization(
     and the ground truth, if given, as a red band across the row. Below it, when
     ``confidence_maps`` is given, one heat map per query of the fine scores over
     (start, end) in seconds, with the ground truth (red star) and the top-1 moment
-    (white circle) marked.
+    (orange circle) marked.
 
     Args:
         duration: the video's length in seconds (> 0).
@@ -120,6 +121,7 @@ def plot_localization(
 def confidence_map_image(
     score_map: np.ndarray,
     *,
+    mask: np.ndarray | None = None,
     duration: float | None = None,
     ground_truth: tuple[float, float] | None = None,
     prediction: tuple[float, float] | None = None,
@@ -131,6 +133,8 @@ def confidence_map_image(
 
     Args:
         score_map: [L, L] scores; cells with i > j and NaN cells are left blank.
+        mask: optional bool [L, L], True on the model's candidate moments (e.g.
+            ``model.candidate_mask``); other cells are left blank too.
         duration: seconds; the axes are in seconds when given, in clips otherwise
             (``ground_truth`` and ``prediction`` need it).
         ground_truth: ``(start, end)`` seconds, marked with a red star.
@@ -144,6 +148,11 @@ def confidence_map_image(
     """
     score_map = np.asarray(score_map, dtype=np.float64)
     _check_map(score_map, "score_map")
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != score_map.shape:
+            raise ValueError(f"mask has shape {mask.shape}, score_map {score_map.shape}")
+        score_map = np.where(mask, score_map, np.nan)
     if (ground_truth is not None or prediction is not None) and duration is None:
         raise ValueError("confidence_map_image: ground_truth and prediction need the duration")
     figure = Figure(figsize=(size_inches * 1.2, size_inches), dpi=dpi, layout="constrained")
@@ -238,8 +247,7 @@ def _draw_timeline(axes, duration, queries, moments_per_query, ground_truth, sco
 def _draw_confidence_map(axes, score_map, duration, *, ground_truth, prediction, title):
     _check_map(score_map, "confidence map")
     num_clips = score_map.shape[0]
-    colormap = _colormap(SCORE_COLORMAP).copy()
-    colormap.set_bad("white")
+    colormap = _colormap(SCORE_COLORMAP).with_extremes(bad="white")
     values = masked_map(score_map)
     if duration is None:
         # Axes in clips: column j is centred on end clip j, row i on start clip i.
@@ -269,7 +277,7 @@ def _draw_confidence_map(axes, score_map, duration, *, ground_truth, prediction,
     if prediction is not None:
         axes.plot(
             prediction[1], prediction[0], marker="o", markersize=10, markerfacecolor="none",
-            markeredgecolor="white", markeredgewidth=2, linestyle="none", label="top 1",
+            markeredgecolor=PREDICTION_COLOR, markeredgewidth=2, linestyle="none", label="top 1",
         )
     if ground_truth is not None or prediction is not None:
         axes.legend(loc="lower left", fontsize=7, framealpha=0.8)

@@ -1,0 +1,41 @@
+"""Constants and helpers shared by the export tests (a module name no other test folder uses)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+FEATURE_DIM = 8
+TOP_K = 3
+MAX_QUERY_TOKENS = 12
+QUERIES = ["a person cuts the bread", "the man washes the knife again at the sink"]
+DURATION = 30.0
+
+
+def tiny_config():
+    from clear_tf.config import Config
+
+    config = Config()
+    config.data.num_pre_clips = 16
+    config.data.num_clips = 8
+    config.data.max_query_tokens = MAX_QUERY_TOKENS
+    config.model.hidden_dim = 16
+    config.model.tcn_channels = [16]
+    config.model.tree_depth = 2
+    config.inference.top_k = TOP_K
+    config.inference.nms_threshold = 0.4
+    return config
+
+
+def video_features(num_units: int = 23, seed: int = 0) -> np.ndarray:
+    """Raw unit features of a length the export has to resample (23 → 16)."""
+    return np.random.default_rng(seed).standard_normal((num_units, FEATURE_DIM)).astype(np.float32)
+
+
+def run_python(code: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter (the venv's) and returns the finished process."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
