@@ -10,6 +10,19 @@ measures the other processes). A training step must take well over the per-batch
 for the pipeline never to be the bottleneck.
 
     python benchmarks/pipeline_throughput.py [--quick]
+
+Results (2 CPU cores shared with other jobs, load average 6.5, TF 2.21; wall times are
+inflated by the load, CPU times are not):
+
+| data | D | T units | N → L | R | B × K | videos / queries | batches / epoch | first epoch (batches/s) | cached epochs (batches/s) | wall ms / batch | CPU ms / batch |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| TACoS-shaped | 4096 | 200–400 | 256 → 128 | 7 | 16 × 4 | 40 / 1007 | 16 | 2.9 | 7.2 | 139 | 65 |
+| ActivityNet-shaped | 500 | 100–800 | 256 → 64 | 3 | 32 × 4 | 400 / 1453 | 16 | 2.9 | 11.6 | 86 | 25 |
+| ActivityNet-shaped | 500 | 100–800 | 256 → 64 | 3 | 32 × 1 | 400 / 1453 | 45 | 6.7 | 18.1 | 55 | 18 |
+
+Most of the TACoS cost is copying the batch's features ([16, 256, 4096] float32, 64 MiB)
+into one tensor, which any batch of this layout needs. The first epoch also fills the
+shuffle buffer before its first batch, so its rate includes that start-up.
 """
 
 from __future__ import annotations

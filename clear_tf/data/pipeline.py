@@ -14,13 +14,14 @@ from clear_tf.data.loading import load_split
 from clear_tf.data.preprocess import preprocess_video
 from clear_tf.data.query_tokenizer import QueryTokenizer
 
-# Second stream of the seed: the element shuffle must not replay the video shuffle.
+# The video shuffle uses the seed itself; the element shuffle and the query orders get
+# seeds derived from it, so that the three random streams of an epoch are independent.
 _ELEMENT_SHUFFLE_SALT = 1
 _QUERY_SHUFFLE_SALT = 2
 
 
 def _padding_query(tokenizer: QueryTokenizer) -> dict:
-    """What a padded query slot holds (see ``batching.gather_chunk``)."""
+    """What a padded query slot holds (see ``batching.gather_chunks``)."""
     token_ids, padding_mask = tokenizer(tf.constant([""]))
     return {
         "sentence": tf.constant(""),
@@ -140,7 +141,13 @@ def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
     Drops the bookkeeping keys (``video_id``, ``query_index``, ``sentence``, ``times``,
     ``duration``); padded query slots get sample weight 0.
     """
-    x = {name: batch[name] for name in ("features", "token_ids", "padding_mask")}
+    # The model takes an int32 mask: Keras reduces the first distributed batch with a
+    # MEAN to build the model symbolically, which no bool tensor survives.
+    x = {
+        "features": batch["features"],
+        "token_ids": batch["token_ids"],
+        "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
+    }
     y = {"anchor_similarity": batch["anchor_iou"], "fine_logits": batch["iou_map"]}
     sample_weight = {"anchor_similarity": batch["query_mask"], "fine_logits": batch["query_mask"]}
     return x, y, sample_weight
