@@ -42,6 +42,7 @@ def build_dataset(
     training: bool,
     seed: int | None = None,
     input_context: tf.distribute.InputContext | None = None,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
     """Turns per-video TFDS examples into batches of B videos × K query slots.
 
@@ -68,6 +69,10 @@ def build_dataset(
         seed: makes the training order reproducible; None draws a fresh order per run.
         input_context: from ``strategy.distribute_datasets_from_function``; shards the
             videos by input pipeline and sets the per-replica batch size.
+        repeat: chain passes forever (each one a fresh order visiting every query once),
+            for ``fit(..., steps_per_epoch=...)``, where Keras keeps one iterator across
+            epochs and a finite dataset would run out. Batches then span the passes, so
+            nothing is dropped.
 
     Returns:
         Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
@@ -125,6 +130,8 @@ def build_dataset(
         elements = videos.flat_map(
             lambda video: video_chunks(video, data.queries_per_video, padding_query)
         )
+    if repeat:
+        elements = elements.repeat()
     batches = elements.batch(batch_size, drop_remainder=training)
     batches = batches.map(
         lambda video_fields, query_fields: add_targets(
@@ -162,6 +169,7 @@ def make_distributed_dataset(
     training: bool = True,
     seed: int | None = None,
     keras_inputs: bool = True,
+    repeat: bool = False,
 ) -> tf.distribute.DistributedDataset:
     """``build_dataset`` under ``strategy.distribute_datasets_from_function``.
 
@@ -179,6 +187,7 @@ def make_distributed_dataset(
         training: as in ``build_dataset``.
         seed: as in ``build_dataset``; defaults to ``config.train.seed``.
         keras_inputs: map the batches through ``split_for_keras`` (what ``fit`` takes).
+        repeat: as in ``build_dataset`` (needed with ``steps_per_epoch``).
 
     Returns:
         The distributed dataset.
@@ -194,7 +203,12 @@ def make_distributed_dataset(
 
     def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
         dataset = build_dataset(
-            examples_fn(), config, training=training, seed=seed, input_context=input_context
+            examples_fn(),
+            config,
+            training=training,
+            seed=seed,
+            input_context=input_context,
+            repeat=repeat,
         )
         if keras_inputs:
             dataset = dataset.map(split_for_keras)

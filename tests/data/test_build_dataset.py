@@ -126,6 +126,19 @@ def test_pair_batching_visits_every_query_once_per_epoch(data_config):
     assert orders[0] != orders[1] or orders[1] != orders[2], "the order must change between epochs"
 
 
+def test_repeat_chains_passes_that_each_visit_every_query_once(data_config):
+    data_config.data.queries_per_video = 1
+    videos = [make_video(f"v{i}", 5, [f"step {q}" for q in range(n)], [[q, q + 1] for q in range(n)]) for i, n in enumerate([3, 1, 4, 2])]
+    dataset = build_dataset(examples_dataset(videos), data_config, training=True, seed=7, repeat=True)
+    batches = epoch(dataset.take(15))  # three passes of 10 queries, 2 per batch
+    passes = [batches[start : start + 5] for start in (0, 5, 10)]
+    for one_pass in passes:
+        counts = query_counts(one_pass)
+        assert set(counts) == all_queries(videos) and set(counts.values()) == {1}
+    orders = [[(v, int(q)) for b in one_pass for v, q in zip(b["video_id"], b["query_index"][:, 0])] for one_pass in passes]
+    assert orders[0] != orders[1] or orders[1] != orders[2], "each pass must draw a fresh order"
+
+
 def test_training_visits_each_query_at_most_once_and_drops_only_the_remainder(data_config):
     videos = random_videos(9, seed=2)
     batches = epoch(build_dataset(examples_dataset(videos), data_config, training=True, seed=1))
