@@ -243,7 +243,33 @@ def test_serving_default_needs_core_tensorflow_ops_only(saved_model_dir):
 def test_saved_model_cli_run_answers_serving_default(saved_model_dir, model, config):
     features = video_features(num_units=5)
     token_ids, padding_mask = tokenize(config, QUERIES[:1])
-    expressions = ";".join(
+    expressions = literal_inputs(features, token_ids, padding_mask)
+    printed = saved_model_cli_run(
+        [sys.executable, "-c", SAVED_MODEL_CLI_WITH_TF_TEXT], saved_model_dir, expressions
+    )
+    expected = keras_reference(model, config, features, token_ids, padding_mask)
+    assert set(printed) == set(expected)
+    assert_same_moments(printed, expected)
+
+
+def saved_model_cli_run(command: list, saved_model_dir: str, expressions: str) -> dict:
+    """Runs ``saved_model_cli run`` on serving_default and parses the printed [1, top_k] results."""
+    finished = subprocess.run(
+        [*command, "run", "--dir", saved_model_dir, "--tag_set", "serve",
+         "--signature_def", "serving_default", "--input_exprs", expressions],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    number = r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|-?inf"
+    return {
+        key: np.array([float(value) for value in re.findall(number, values)]).reshape(1, TOP_K)
+        for key, values in re.findall(r"Result for output key (\w+):\n(\[\[[^\]]*\]\])", finished.stdout)
+    }
+
+
+def literal_inputs(features, token_ids, padding_mask) -> str:
+    """serving_default's inputs as ``saved_model_cli --input_exprs`` Python literals."""
+    return ";".join(
         [
             f"features={features.tolist()}",
             f"duration={DURATION}",
@@ -251,20 +277,6 @@ def test_saved_model_cli_run_answers_serving_default(saved_model_dir, model, con
             f"padding_mask={padding_mask.astype(int).tolist()}",
         ]
     )
-    finished = subprocess.run(
-        [sys.executable, "-c", SAVED_MODEL_CLI_WITH_TF_TEXT, "run", "--dir", saved_model_dir,
-         "--tag_set", "serve", "--signature_def", "serving_default", "--input_exprs", expressions],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    number = r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|-?inf"
-    printed = {
-        key: np.array([float(value) for value in re.findall(number, values)]).reshape(1, TOP_K)
-        for key, values in re.findall(r"Result for output key (\w+):\n(\[\[[^\]]*\]\])", finished.stdout)
-    }
-    expected = keras_reference(model, config, features, token_ids, padding_mask)
-    assert set(printed) == set(expected)
-    assert_same_moments(printed, expected)
 
 
 def test_graph_checks_reject_bad_requests(saved_model_dir):
@@ -401,5 +413,11 @@ def test_numeric_only_export_loads_with_plain_tensorflow(tmp_path, model, config
     finished = run_python(NUMERIC_ONLY_CALL, saved_model_dir, str(inputs), str(outputs))
     assert finished.returncode == 0, finished.stderr[-3000:]
     served = np.load(outputs)
-    assert_same_moments({k: served[k] for k in ("start", "end", "score")},
-                        keras_reference(model, config, features, token_ids, padding_mask))
+    expected = keras_reference(model, config, features, token_ids, padding_mask)
+    assert_same_moments({k: served[k] for k in ("start", "end", "score")}, expected)
+
+    # The stock saved_model_cli (no TF Text) runs it too.
+    printed = saved_model_cli_run(
+        [SAVED_MODEL_CLI], saved_model_dir, literal_inputs(features, token_ids[:1], padding_mask[:1])
+    )
+    assert_same_moments(printed, {name: values[:1] for name, values in expected.items()})
