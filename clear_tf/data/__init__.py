@@ -8,6 +8,7 @@ sample_weight)`` and ``make_distributed_dataset`` runs the pipeline under a
 
 from clear_tf.data.loading import load_split, split_expression
 from clear_tf.data.pipeline import build_dataset, make_distributed_dataset, split_for_keras
+from clear_tf.data.preprocess import preprocess_video, validation_checks
 from clear_tf.data.query_tokenizer import QueryTokenizer
 from clear_tf.data.resample import l2_normalize_units, resample_features
 from clear_tf.data.targets import anchor_iou, moment_iou_map, temporal_iou
@@ -20,8 +21,10 @@ __all__ = [
     "load_split",
     "make_distributed_dataset",
     "moment_iou_map",
+    "preprocess_video",
     "resample_features",
     "split_expression",
     "split_for_keras",
     "temporal_iou",
+    "validation_checks",
 ]
