@@ -55,7 +55,8 @@ def gather_chunks(video: dict, chunks: tf.Tensor, padding_query: dict) -> dict:
     safe_index = tf.maximum(chunks, 0)
     for name in QUERY_FIELDS:
         values = tf.gather(video[name], safe_index)
-        mask = tf.reshape(is_real, tf.concat([tf.shape(chunks), tf.ones([values.shape.rank - 2], tf.int32)], 0))
+        # [C, K] → [C, K, 1, ...] to select whole rows of token fields.
+        mask = tf.reshape(is_real, tf.concat([tf.shape(chunks), [1] * (values.shape.rank - 2)], 0))
         queries[name] = tf.where(mask, values, padding_query[name])
     return queries
 
