@@ -83,7 +83,7 @@ def plot_localization(
         num_map_columns,
         height_ratios=[timeline_height] + [map_height] * num_map_rows,
     )
-    score_norm = colors.Normalize(vmin=0.0, vmax=1.0, clip=True)
+    score_norm = score_range([m["score"] for moments in moments_per_query for m in moments])
     timeline = figure.add_subplot(grid[0, :])
     _draw_timeline(timeline, duration, queries, moments_per_query, ground_truth, score_norm)
     figure.colorbar(
@@ -178,6 +178,23 @@ def masked_map(score_map: np.ndarray) -> np.ma.MaskedArray:
     return np.ma.masked_array(score_map, mask=invalid)
 
 
+def score_range(scores) -> colors.Normalize:
+    """A colour scale spanning the finite ``scores`` shown.
+
+    Scaled to the data rather than to [0, 1]: a model's probabilities often sit in a
+    narrow band (an untrained one scores everything near 0.5), and a fixed scale would
+    paint them all one colour. The colourbar shows the actual values.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    scores = scores[np.isfinite(scores)]
+    if scores.size == 0:
+        return colors.Normalize(vmin=0.0, vmax=1.0)
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-6:
+        low, high = low - 0.5, high + 0.5
+    return colors.Normalize(vmin=low, vmax=high, clip=True)
+
+
 def _draw_timeline(axes, duration, queries, moments_per_query, ground_truth, score_norm) -> None:
     colormap = _colormap(SCORE_COLORMAP)
     row_height = 1.0
@@ -236,10 +253,10 @@ def _draw_timeline(axes, duration, queries, moments_per_query, ground_truth, sco
     for row in range(1, len(queries)):
         axes.axhline(row * row_height, color="0.85", linewidth=0.8)
     axes.set_xlabel("time (s)")
-    axes.set_title(
-        "Top moments per query (bar colour = score, outlined = top 1; dashed red = ground truth)",
-        fontsize=10,
-    )
+    legend = "bar colour = score, outlined = top 1"
+    if any(truth is not None for truth in ground_truth):
+        legend += "; dashed red = ground truth"
+    axes.set_title(f"Top moments per query ({legend})", fontsize=10)
     axes.grid(axis="x", color="0.9", linewidth=0.6)
     axes.set_axisbelow(True)
 
@@ -259,14 +276,12 @@ def _draw_confidence_map(axes, score_map, duration, *, ground_truth, prediction,
         step = duration / num_clips
         extent = (step / 2, duration + step / 2, duration - step / 2, -step / 2)
         unit = "s"
-    finite = score_map[~values.mask] if values.count() else np.array([0.0, 1.0])
     image = axes.imshow(
         values,
         cmap=colormap,
+        norm=score_range(values.compressed()),
         extent=extent,
         interpolation="nearest",
-        vmin=min(0.0, float(finite.min())),
-        vmax=max(1.0, float(finite.max())),
         aspect="equal",
     )
     if ground_truth is not None:
