@@ -5,7 +5,7 @@ import pytest
 from matplotlib import image as mpimg
 
 from clear_tf import moments
-from clear_tf.plots import confidence_map_image, masked_map, plot_localization
+from clear_tf.plots import confidence_map_image, masked_map, plot_localization, score_range
 
 NUM_CLIPS = 8
 DURATION = 40.0
@@ -103,3 +103,12 @@ def test_masked_map_hides_the_lower_triangle_and_nan_cells():
     expected_mask = np.array([[False, False, True], [True, False, False], [True, True, False]])
     np.testing.assert_array_equal(masked.mask, expected_mask)
     assert masked.sum() == 0 + 1 + 4 + 5 + 8
+
+
+def test_score_range_fits_the_finite_scores():
+    scale = score_range([0.2, 0.5, np.nan, -np.inf, 0.35])
+    assert (scale.vmin, scale.vmax) == (0.2, 0.5)
+    assert scale(0.35) == pytest.approx(0.5)
+    constant = score_range([0.5, 0.5])
+    assert (constant.vmin, constant.vmax) == (0.0, 1.0)
+    assert (score_range([]).vmin, score_range([]).vmax) == (0.0, 1.0)
