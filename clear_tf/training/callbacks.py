@@ -35,6 +35,20 @@ class ValidationRecall(keras.callbacks.Callback):
             logs[f"val_{name}"] = value
 
 
+class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that backs up every ``save_freq`` steps *and* at every epoch end.
+
+    Keras's callback with an integer ``save_freq`` saves only on steps, so a crash early
+    in epoch e restored epoch e-1's last backup and redid that epoch. Saving at the end of
+    every epoch as well makes the restored epoch counter the last completed epoch.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":
+            self._save_model()
+
+
 class LossAliases(keras.callbacks.Callback):
     """Logs the paper's names Γ₁ (``gamma1``), Γ₂ (``gamma2``), Ψ (``psi``) and the learning rate.
 

@@ -41,7 +41,7 @@ def _callbacks(config: Config, run: RunDir, val_videos) -> list[keras.callbacks.
         # First: the callbacks below read the metrics it adds to the logs.
         callbacks_lib.ValidationRecall(val_videos, config),
         callbacks_lib.LossAliases(),
-        keras.callbacks.BackupAndRestore(run.backup, save_freq=config.train.backup_every_steps),
+        callbacks_lib.StepAndEpochBackup(run.backup, save_freq=config.train.backup_every_steps),
         keras.callbacks.ModelCheckpoint(run.last_model),
         keras.callbacks.ModelCheckpoint(run.best_model, monitor=monitor, mode="max", save_best_only=True),
         keras.callbacks.EarlyStopping(
@@ -67,7 +67,10 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     save_config(run, config, flags_text)
 
     feature_dim = dataset_info.feature_dim(config)
-    train_dataset = data_lib.make_distributed_dataset(strategy, config, splits=config.data.train_splits)
+    # With a step cap Keras keeps one iterator across epochs, so the data must repeat.
+    train_dataset = data_lib.make_distributed_dataset(
+        strategy, config, splits=config.data.train_splits, repeat=bool(config.train.steps_per_epoch)
+    )
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
     model = build_model(config, feature_dim, strategy)
 
