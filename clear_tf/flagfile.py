@@ -1,0 +1,148 @@
+"""A ``Config`` from a flagfile, without absl's process-global flags (notebooks, scripts).
+
+``train.py --flagfile=configs/demo.flags`` and ``config_from_flagfile("configs/demo.flags")``
+give the same ``Config``: the lines are read as absl reads a flagfile and every value is
+converted with the type of its config field, as ``clear_tf.flags`` does.
+
+Example:
+
+>>> config = config_from_flagfile("configs/demo.flags", epochs=1, run_dir="/tmp/run")
+>>> config.data.num_clips, config.train.epochs
+(32, 1)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from clear_tf import config as config_lib
+
+_BOOLEAN_WORDS = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}
+
+
+def _field_defaults() -> dict[str, tuple[str, object]]:
+    """Field name → (section name, default value), for every config field."""
+    defaults = {}
+    for section_name, section in config_lib.SECTIONS.items():
+        instance = section()
+        for field in dataclasses.fields(section):
+            defaults[field.name] = (section_name, getattr(instance, field.name))
+    return defaults
+
+
+def _is_boolean_field(defaults: dict, name: str) -> bool:
+    return name in defaults and isinstance(defaults[name][1], bool)
+
+
+def _convert(name: str, text: str, default, where: str):
+    """``text`` as the type of the field's default (absl's parsers for these types)."""
+    try:
+        if isinstance(default, bool):
+            word = text.strip().lower()
+            if word not in _BOOLEAN_WORDS:
+                raise ValueError(f"expected true or false, got {text!r}")
+            return _BOOLEAN_WORDS[word]
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            item_type = type(default[0]) if default else str
+            return [item_type(item.strip()) for item in text.split(",") if item.strip()]
+        return text
+    except ValueError as error:
+        raise ValueError(f"{where}: --{name}={text}: {error}") from None
+
+
+def read_flagfile(path: str | os.PathLike, _including: tuple[str, ...] = ()) -> dict[str, object]:
+    """The config values a flagfile sets, converted to the fields' types.
+
+    Lines are ``--name=value``, ``--name`` / ``--noname`` (booleans) or
+    ``--flagfile=other.flags`` (read in place; a relative path is taken from the current
+    folder, as absl does). Blank lines and lines starting with ``#`` or ``//`` are
+    skipped; a later line overrides an earlier one.
+
+    Args:
+        path: the flagfile.
+
+    Returns:
+        Field name → value, for the fields the file sets.
+
+    Raises:
+        FileNotFoundError: the file (or a nested flagfile) does not exist.
+        ValueError: a line is not a flag, names no config field, or holds a value of the
+            wrong type; the message names the file and line.
+    """
+    path = os.fspath(path)
+    if os.path.abspath(path) in _including:
+        raise ValueError(f"{path}: flagfiles include each other in a loop")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"flagfile {path} does not exist")
+    defaults = _field_defaults()
+    values: dict[str, object] = {}
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line.strip()
+        if not line or line.startswith(("#", "//")):
+            continue
+        where = f"{path}:{number}"
+        if not line.startswith("-"):
+            raise ValueError(f"{where}: expected --name=value, got {line!r}")
+        name, has_value, text = line.lstrip("-").partition("=")
+        if name == "flagfile" and has_value:
+            values.update(read_flagfile(text, _including + (os.path.abspath(path),)))
+            continue
+        if name in defaults:
+            default = defaults[name][1]
+            if has_value:
+                values[name] = _convert(name, text, default, where)
+            elif isinstance(default, bool):
+                values[name] = True
+            else:
+                raise ValueError(f"{where}: --{name} needs a value (--{name}=...)")
+        elif not has_value and name.startswith("no") and _is_boolean_field(defaults, name[2:]):
+            values[name[2:]] = False
+        else:
+            raise ValueError(f"{where}: --{name} is not a clear-tf config flag")
+    return values
+
+
+def config_from_flagfile(path: str | os.PathLike, **overrides) -> config_lib.Config:
+    """The checked ``Config`` of a flagfile, with some fields replaced.
+
+    Args:
+        path: the flagfile (e.g. ``configs/demo.flags``); unset fields keep their
+            defaults, as with ``train.py --flagfile=...``.
+        **overrides: field name → value, applied after the file. A string is read as
+            it would be on the command line (``tcn_channels="16,16"``); other values are
+            used as given (``tcn_channels=[16, 16]``).
+
+    Returns:
+        The ``Config``, checked by ``clear_tf.config.validate``.
+
+    Raises:
+        ValueError: a bad line (see ``read_flagfile``), an override naming no config
+            field, or a combination of values ``validate`` rejects.
+    """
+    defaults = _field_defaults()
+    values = read_flagfile(path)
+    for name, value in overrides.items():
+        if name not in defaults:
+            raise ValueError(f"override {name}={value!r}: not a clear-tf config field")
+        default = defaults[name][1]
+        if isinstance(value, str) and not isinstance(default, str):
+            value = _convert(name, value, default, "override")
+        elif isinstance(default, list):
+            value = list(value)
+        values[name] = value
+    sections: dict[str, dict] = {name: {} for name in config_lib.SECTIONS}
+    for name, value in values.items():
+        sections[defaults[name][0]][name] = value
+    config = config_lib.Config.from_dict(sections)
+    config_lib.validate(config)
+    return config
+
+
+__all__ = ["config_from_flagfile", "read_flagfile"]
