@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Iterator
 
 import numpy as np
@@ -10,8 +11,8 @@ import tensorflow as tf
 
 from clear_tf import data as data_lib
 from clear_tf.config import Config
+from clear_tf.data.preprocess import preprocess_video
 from clear_tf.data.query_tokenizer import QueryTokenizer
-from clear_tf.data.resample import l2_normalize_units, resample_features
 
 
 @dataclasses.dataclass
@@ -50,26 +51,13 @@ class EvalVideos:
     """
 
     def __init__(self, examples: tf.data.Dataset, config: Config):
-        tokenizer = QueryTokenizer(config.model.text_preset, config.data.max_query_tokens)
-        num_pre_clips = config.data.num_pre_clips
-        normalize = config.data.normalize_features
-
-        def preprocess(example):
-            features = resample_features(example["features"], num_pre_clips)
-            if normalize:
-                features = l2_normalize_units(features)
-            queries = example["queries"]
-            token_ids, padding_mask = tokenizer(queries["sentence"])
-            return {
-                "video_id": example["video_id"],
-                "features": features,
-                "duration": example["duration"],
-                "sentences": queries["sentence"],
-                "token_ids": token_ids,
-                "padding_mask": padding_mask,
-                "times": tf.stack([queries["start"], queries["end"]], axis=-1),
-            }
-
+        # The training pipeline's per-video step: the same checks, resampling and tokens.
+        preprocess = functools.partial(
+            preprocess_video,
+            num_pre_clips=config.data.num_pre_clips,
+            normalize_features=config.data.normalize_features,
+            tokenizer=QueryTokenizer(config.model.text_preset, config.data.max_query_tokens),
+        )
         dataset = examples.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
         if config.data.cache:
             dataset = dataset.cache()
@@ -81,7 +69,7 @@ class EvalVideos:
                 video_id=record["video_id"].decode(),
                 features=record["features"],
                 duration=float(record["duration"]),
-                sentences=[s.decode() for s in record["sentences"]],
+                sentences=[s.decode() for s in record["sentence"]],
                 token_ids=record["token_ids"],
                 padding_mask=record["padding_mask"],
                 times=record["times"].astype(np.float32),
