@@ -16,6 +16,8 @@ from nbformat import v4
 
 COLAB_DIR = pathlib.Path(__file__).resolve().parent
 
+# Cells as (kind, source); kind is "markdown", "code" or "parameters" (a code cell with
+# the settings, tagged as papermill expects so that `papermill -p QUICK True` works).
 QUICKSTART = [
     (
         "markdown",
@@ -32,14 +34,15 @@ cooking benchmark** (generated from a seed, nothing to download):
 5. exports a SavedModel and localizes test queries and new, hand-written queries with it,
    with timeline and confidence-map plots.
 
-**Runtime:** a CPU is enough (on Colab: *Runtime ▸ Change runtime type ▸ CPU*). The full
-run takes as long as `make demo` (several minutes on 2 CPU cores). **Quick mode**
-(`CLEAR_TF_QUICK=1`, or `QUICK = True` below) trains a tiny model for a few steps on a
-small version of the benchmark and finishes in about 2–3 minutes: it checks that
-everything works, its numbers mean nothing.""",
+**Runtime:** a CPU is enough (on Colab: *Runtime ▸ Change runtime type ▸ CPU*, 2 cores).
+The full run is the run of `make demo` (at most 8 epochs over 500 training videos, early
+stopping on validation): expect 15–30 minutes on 2 CPU cores. **Quick mode**
+(`CLEAR_TF_QUICK=1`, or `QUICK = True` below) trains a tiny model for 3 steps on a small
+version of the benchmark and finishes in about 2 minutes: it shows that every step
+works, its numbers mean nothing.""",
     ),
     (
-        "code",
+        "parameters",
         """\
 import os
 
@@ -360,7 +363,7 @@ See `datasets/tacos/README.md` for the format and for what the builder skips (an
 counts) when an annotation is unusable.""",
     ),
     (
-        "code",
+        "parameters",
         """\
 import os
 
@@ -540,8 +543,12 @@ def build_notebook(name: str) -> nbformat.NotebookNode:
         }
     )
     for index, (kind, source) in enumerate(cells):
-        make_cell = v4.new_markdown_cell if kind == "markdown" else v4.new_code_cell
-        notebook.cells.append(make_cell(source, id=f"{stem}-{index:02d}"))
+        cell_id = f"{stem}-{index:02d}"
+        if kind == "markdown":
+            notebook.cells.append(v4.new_markdown_cell(source, id=cell_id))
+        else:
+            metadata = {"tags": ["parameters"]} if kind == "parameters" else {}
+            notebook.cells.append(v4.new_code_cell(source, id=cell_id, metadata=metadata))
     nbformat.validate(notebook)
     return notebook
 

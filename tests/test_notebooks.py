@@ -212,6 +212,7 @@ def test_notebook_is_valid_nbformat_4_without_outputs(path):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: outputs not stripped"
+            assert "execution" not in cell.metadata, f"{path.name}: execution timings not stripped"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
