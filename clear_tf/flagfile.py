@@ -55,7 +55,7 @@ def _convert(name: str, text: str, default, where: str):
         raise ValueError(f"{where}: --{name}={text}: {error}") from None
 
 
-def read_flagfile(path: str | os.PathLike, _including: tuple[str, ...] = ()) -> dict[str, object]:
+def read_flagfile(path: str | os.PathLike) -> dict[str, object]:
     """The config values a flagfile sets, converted to the fields' types.
 
     Lines are ``--name=value``, ``--name`` / ``--noname`` (booleans) or
@@ -72,10 +72,15 @@ def read_flagfile(path: str | os.PathLike, _including: tuple[str, ...] = ()) -> 
     Raises:
         FileNotFoundError: the file (or a nested flagfile) does not exist.
         ValueError: a line is not a flag, names no config field, or holds a value of the
-            wrong type; the message names the file and line.
+            wrong type (the message names the file and line); or flagfiles include
+            each other in a loop.
     """
-    path = os.fspath(path)
-    if os.path.abspath(path) in _including:
+    return _read(os.fspath(path), including=())
+
+
+def _read(path: str, including: tuple[str, ...]) -> dict[str, object]:
+    """``read_flagfile``; ``including`` holds the flagfiles being read around this one."""
+    if os.path.abspath(path) in including:
         raise ValueError(f"{path}: flagfiles include each other in a loop")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"flagfile {path} does not exist")
@@ -92,7 +97,7 @@ def read_flagfile(path: str | os.PathLike, _including: tuple[str, ...] = ()) -> 
             raise ValueError(f"{where}: expected --name=value, got {line!r}")
         name, has_value, text = line.lstrip("-").partition("=")
         if name == "flagfile" and has_value:
-            values.update(read_flagfile(text, _including + (os.path.abspath(path),)))
+            values.update(_read(text, including + (os.path.abspath(path),)))
             continue
         if name in defaults:
             default = defaults[name][1]
