@@ -209,8 +209,8 @@ split and writes everything into the run folder (checkpoints, TensorBoard logs,
 `history.csv`, `results.json`). `run_evaluation(..., all_ablations=True)` then scores
 the best model on the test split with every inference variant: CLEAR with the binary
 and the paper's tree, CLEAR-F (fine head on every candidate, no pruning) and CLEAR-C
-(coarse scores only), next to a **query-blind prior** that predicts the moments most
-frequent in training whatever the query says. R@n,IoU=m and mIoU are percentages,
+(coarse scores only), next to a **query-blind prior** that gives every query the same
+few moments (as fractions of the video), those that cover the training moments best. R@n,IoU=m and mIoU are percentages,
 R_A is milliseconds per query and *scored %* the share of candidates the fine head
 scored.""",
     ),
