@@ -98,6 +98,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def parse_sections(text: str, allowed: Sequence[int]) -> list[int]:
+    """``"3,1"`` → [1, 3]; raises ``ValueError`` naming a section not in ``allowed``."""
+    sections = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) not in allowed:
+            raise ValueError(f"--sections: unknown section {part!r}; expected numbers in {tuple(allowed)}")
+        sections.add(int(part))
+    if not sections:
+        raise ValueError("--sections: no section given")
+    return sorted(sections)
+
+
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (``platform.processor()`` elsewhere)."""
     try:
@@ -123,5 +138,19 @@ def environment_line(versions: dict) -> str:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far, MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory so far, MiB.
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process's own
+    address space. ``ru_maxrss`` is not used there: it survives ``exec``, so a child
+    started from a large parent reports the parent's peak. Elsewhere ``ru_maxrss``
+    (KiB on Linux and the BSDs, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # "VmHWM:  123456 kB"
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0

@@ -1,0 +1,126 @@
+"""Tests of benchmarks/run.py's helpers, and a smoke run of one cheap section."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, BENCHMARKS_DIR)
+
+import bench_utils  # noqa: E402
+
+
+def test_mlp_head_flops_matches_a_hand_count():
+    # 2 layers, d = 4: hidden Dense 4×4 (16 multiply-adds) + logit 4×1 (4) = 20 MACs = 40 FLOPs.
+    assert bench_utils.mlp_head_flops(num_cells=1, hidden_dim=4, num_layers=2) == 40
+    assert bench_utils.mlp_head_flops(num_cells=3, hidden_dim=4, num_layers=2) == 120
+    # 1 layer: the logit alone, d multiply-adds.
+    assert bench_utils.mlp_head_flops(num_cells=5, hidden_dim=8, num_layers=1) == 5 * 16
+
+
+def test_mlp_head_flops_agrees_with_model_stats_per_candidate():
+    # clear_tf.model_stats counts the same head per candidate; the two must not drift apart.
+    dim, layers = 256, 2
+    per_cell = (layers - 1) * dim * dim * 2 + dim * 2
+    assert bench_utils.mlp_head_flops(1, dim, layers) == per_cell == 131_584
+
+
+def test_matmul_flops_counts_a_multiply_add_as_two():
+    # [2, 3] × [3, 5]: 10 outputs of 3 multiply-adds each.
+    assert bench_utils.matmul_flops(2, 3, 5) == 60
+    assert bench_utils.matmul_flops(4096, 4096, 4096) == 2 * 4096**3
+
+
+def test_time_call_warms_up_then_times_each_repeat(monkeypatch):
+    calls = []
+    ticks = iter([0.0, 1.0, 10.0, 13.0, 20.0, 22.0])  # three repeats: 1 s, 3 s, 2 s
+    monkeypatch.setattr(bench_utils.time, "perf_counter", lambda: next(ticks))
+    timing = bench_utils.time_call(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5  # 2 warm-up calls + 3 timed
+    assert timing.seconds == [1.0, 3.0, 2.0]
+    assert timing.median == 2.0
+    assert timing.spread == pytest.approx((3.0 - 1.0) / 2.0)
+
+
+def test_time_call_rejects_no_repeats():
+    with pytest.raises(ValueError, match="repeats"):
+        bench_utils.time_call(lambda: None, repeats=0)
+
+
+def test_markdown_table_formats_numbers_and_checks_widths():
+    table = bench_utils.markdown_table(["a", "b", "c"], [[1, 0.123456, "x"], [2, 1234.5, "y"]])
+    assert table.splitlines() == [
+        "| a | b | c |",
+        "| --- | --- | --- |",
+        "| 1 | 0.123 | x |",
+        "| 2 | 1234 | y |",
+    ]
+    with pytest.raises(ValueError, match="2 cells, the header 3"):
+        bench_utils.markdown_table(["a", "b", "c"], [[1, 2]])
+
+
+def test_ratio_line_marks_targets_met_or_not():
+    assert bench_utils.ratio_line("speed-up", 6.5, 5.0) == "speed-up: 6.50× (target >= 5×: met)"
+    assert bench_utils.ratio_line("speed-up", 4.99, 5.0) == "speed-up: 4.99× (target >= 5×: NOT met)"
+    assert bench_utils.ratio_line("ratio", 0.5, unit="") == "ratio: 0.50"
+
+
+def test_environment_line_names_the_machine_versions_and_command():
+    line = bench_utils.environment_line({"TensorFlow": "9.9"})
+    assert "TensorFlow 9.9" in line
+    assert bench_utils.cpu_model() in line
+    assert "UTC" in line and "python" in line
+
+
+@pytest.mark.slow
+def test_headroom_section_runs_and_writes_a_report(tmp_path):
+    """Section 6 at its quick size through the command line (about 20 s)."""
+    output = tmp_path / "bench.md"
+    completed = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "run.py"), "--quick", "--sections=6",
+         f"--output={output}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "[6] fine head FLOP/s / matmul FLOP/s:" in completed.stdout
+    report = output.read_text()
+    assert "## 6. Headroom" in report and "float32 matmul 2048×2048" in report
+    assert "TensorFlow" in report and "Keras" in report
+
+
+def test_parse_sections_sorts_deduplicates_and_names_bad_input():
+    assert bench_utils.parse_sections("3, 1,3", allowed=(1, 2, 3)) == [1, 3]
+    with pytest.raises(ValueError, match="unknown section '9'"):
+        bench_utils.parse_sections("1,9", allowed=(1, 2, 3))
+    with pytest.raises(ValueError, match="unknown section 'x'"):
+        bench_utils.parse_sections("x", allowed=(1, 2, 3))
+    with pytest.raises(ValueError, match="no section"):
+        bench_utils.parse_sections(" , ", allowed=(1, 2, 3))
+
+
+_CHILD_PEAKS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import bench_utils
+before = bench_utils.peak_rss_mib()
+block = b"x" * (64 << 20)  # 64 MiB of written, hence resident, pages
+print(before, bench_utils.peak_rss_mib())
+"""
+
+
+def test_peak_rss_is_the_childs_own_and_grows_with_touched_memory():
+    # The parent holds ~256 MiB while it starts the child: ru_maxrss would hand that
+    # peak on to the child through fork + exec; the child's own peak must not include it.
+    parent_block = b"y" * (256 << 20)
+    completed = subprocess.run(
+        [sys.executable, "-c", _CHILD_PEAKS, BENCHMARKS_DIR],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    del parent_block
+    before, after = (float(value) for value in completed.stdout.split())
+    assert before < 200
+    assert 60 <= after - before <= 80
