@@ -13,6 +13,7 @@ process (``run.py`` starts it), so that the peak RSS it reports is that point's 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -34,6 +36,7 @@ from bench_utils import (  # noqa: E402
     time_call,
 )
 from clear_tf.data.query_tokenizer import QueryTokenizer  # noqa: E402
+from clear_tf.evaluation import evaluate_videos, prepare_videos  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
 from clear_tf.inference import make_localizer  # noqa: E402
 from clear_tf.inference.localize import (  # noqa: E402
@@ -45,6 +48,7 @@ from clear_tf.inference.localize import (  # noqa: E402
 from clear_tf.inference.tree_search import tree_search  # noqa: E402
 from clear_tf.layers.mlp_fine_head import MLPFineHead  # noqa: E402
 from clear_tf.models import build_clear  # noqa: E402
+from clear_tf.training.run_dir import RunDir, load_config  # noqa: E402
 
 TACOS_FLAGS = os.path.join(REPO_ROOT, "configs", "tacos.flags")
 ACTIVITYNET_FLAGS = os.path.join(REPO_ROOT, "configs", "activitynet.flags")
@@ -253,13 +257,6 @@ def section_coarse_to_fine(
     ``max_eval_videos`` limits the evaluation to the first videos of the split (quick
     runs; the table says so); None evaluates the whole split.
     """
-    import itertools
-
-    import keras
-
-    from clear_tf.evaluation import evaluate_videos, prepare_videos
-    from clear_tf.training.run_dir import RunDir, load_config
-
     title = "2. Coarse-to-fine saving (trained model, synthetic test split)"
     run = RunDir(run_dir)
     if not (os.path.isfile(run.config) and os.path.isfile(run.best_model)):

@@ -21,10 +21,12 @@ Sections (``--sections``, comma-separated numbers):
 6. Fine-head FLOP/s over a large float32 matmul's FLOP/s.
 7. TACoS-shaped R_A next to the paper's 17.5 ms/query.
 
-``--quick`` shrinks what is costly, and the tables say so: sections 3 and 4 use reduced
-training shapes (B, N, L), section 5 fewer points, section 6 fewer queries and a smaller
-matmul, every timing fewer repeats. Inference shapes of sections 1 and 7 stay real.
-The full run takes tens of minutes on 2 busy cores (sections 3 and 5 dominate).
+``--quick`` shrinks what is costly, and the tables say so: sections 3 and 4 measure the
+TACoS-shaped model alone at reduced B, N and L, section 2 evaluates the first 40 test
+videos, section 5 runs three points (L = 32, 64 at M = 25; M = 1 at L = 32), section 6
+uses fewer queries and a smaller matmul, and timings use fewer repeats. The inference
+shapes of sections 1 and 7 stay real. The full run takes tens of minutes on 2 busy cores
+(sections 3 and 5 dominate); it rewrites the report after every section.
 """
 
 from __future__ import annotations
