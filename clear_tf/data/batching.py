@@ -11,9 +11,6 @@ import tensorflow as tf
 
 from clear_tf.data.targets import anchor_iou, moment_iou_map
 
-# Per-query fields of a preprocessed video, gathered into the K slots of a chunk.
-QUERY_FIELDS = ("sentence", "token_ids", "padding_mask", "times")
-
 
 def query_chunks(num_queries: tf.Tensor, queries_per_video: int, shuffle_seed=None) -> tf.Tensor:
     """Query indices of a video arranged in chunks of K.
@@ -42,18 +39,20 @@ def gather_chunks(video: dict, chunks: tf.Tensor, padding_query: dict) -> dict:
     Args:
         video: a preprocessed video (``preprocess_video``).
         chunks: int32 [C, K] query indices, -1 for a padded slot (``query_chunks``).
-        padding_query: what a padded slot holds for each field of ``QUERY_FIELDS``
-            (for the tokens, the packing of an empty sentence, ``[CLS] [SEP]``, so that
-            the text encoder never sees a row without real tokens).
+        padding_query: the per-query fields to gather (``sentence``, ``token_ids``,
+            ``padding_mask``, ``times``, and ``sentence_embedding`` when the pipeline
+            computes sentence vectors), each with what a padded slot holds (for the
+            tokens, the packing of an empty sentence, ``[CLS] [SEP]``, so that the text
+            encoder never sees a row without real tokens).
 
     Returns:
         ``query_index`` [C, K], ``query_mask`` [C, K] float32 and every field of
-        ``QUERY_FIELDS`` gathered to [C, K, ...].
+        ``padding_query`` gathered to [C, K, ...].
     """
     is_real = chunks >= 0
     queries = {"query_index": chunks, "query_mask": tf.cast(is_real, tf.float32)}
     safe_index = tf.maximum(chunks, 0)
-    for name in QUERY_FIELDS:
+    for name in padding_query:
         values = tf.gather(video[name], safe_index)
         # [C, K] → [C, K, 1, ...] to select whole rows of token fields.
         mask = tf.reshape(is_real, tf.concat([tf.shape(chunks), [1] * (values.shape.rank - 2)], 0))

@@ -13,6 +13,7 @@ from clear_tf.data.batching import add_targets, merge_parts, video_chunks
 from clear_tf.data.loading import load_split
 from clear_tf.data.preprocess import preprocess_video
 from clear_tf.data.query_tokenizer import QueryTokenizer
+from clear_tf.data.sentence_vectors import SentenceVectors
 
 # The video shuffle uses the seed itself; the element shuffle and the query orders get
 # seeds derived from it, so that the three random streams of an epoch are independent.
@@ -20,15 +21,22 @@ _ELEMENT_SHUFFLE_SALT = 1
 _QUERY_SHUFFLE_SALT = 2
 
 
-def _padding_query(tokenizer: QueryTokenizer) -> dict:
+def _padding_query(tokenizer: QueryTokenizer, sentence_vectors: SentenceVectors | None) -> dict:
     """What a padded query slot holds (see ``batching.gather_chunks``)."""
     token_ids, padding_mask = tokenizer(tf.constant([""]))
-    return {
+    padding = {
         "sentence": tf.constant(""),
         "token_ids": token_ids[0],
         "padding_mask": padding_mask[0],
         "times": tf.zeros([2], tf.float32),
     }
+    if sentence_vectors is not None:
+        padding["sentence_embedding"] = sentence_vectors(token_ids, padding_mask)[0]
+    return padding
+
+
+def _with_sentence_vectors(video: dict, sentence_vectors: SentenceVectors) -> dict:
+    return {**video, "sentence_embedding": sentence_vectors(video["token_ids"], video["padding_mask"])}
 
 
 def _salted(seed: int | None, salt: int) -> int | None:
@@ -43,6 +51,7 @@ def build_dataset(
     seed: int | None = None,
     input_context: tf.distribute.InputContext | None = None,
     repeat: bool = False,
+    text_vectors: bool = False,
 ) -> tf.data.Dataset:
     """Turns per-video TFDS examples into batches of B videos × K query slots.
 
@@ -73,6 +82,10 @@ def build_dataset(
             for ``fit(..., steps_per_epoch=...)``, where Keras keeps one iterator across
             epochs and a finite dataset would run out. Batches then span the passes, so
             nothing is dropped.
+        text_vectors: also compute every query's frozen BERT sentence vector, once per
+            video before the cache (``SentenceVectors``), as ``sentence_embedding``
+            [B, K, E]; ``split_for_keras`` then feeds it instead of the tokens, for
+            ``CLEAR.sentence_vector_model()``.
 
     Returns:
         Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
@@ -103,10 +116,14 @@ def build_dataset(
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+    sentence_vectors = None
+    if text_vectors:
+        sentence_vectors = SentenceVectors(config.model.text_preset, config.model.text_pooling)
+        videos = videos.map(functools.partial(_with_sentence_vectors, sentence_vectors=sentence_vectors))
     if data.cache:
         videos = videos.cache()
 
-    padding_query = _padding_query(tokenizer)
+    padding_query = _padding_query(tokenizer, sentence_vectors)
     if training:
         videos = videos.shuffle(data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         # One fresh stateless seed per video and epoch drives its query order.
@@ -146,15 +163,19 @@ def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
     """``(x, y, sample_weight)`` for ``keras.Model.fit`` (ARCHITECTURE.md, "Batch dict").
 
     Drops the bookkeeping keys (``video_id``, ``query_index``, ``sentence``, ``times``,
-    ``duration``); padded query slots get sample weight 0.
+    ``duration``); padded query slots get sample weight 0. A batch with sentence
+    vectors feeds ``sentence_embedding`` in place of the tokens.
     """
-    # The model takes an int32 mask: Keras reduces the first distributed batch with a
-    # MEAN to build the model symbolically, which no bool tensor survives.
-    x = {
-        "features": batch["features"],
-        "token_ids": batch["token_ids"],
-        "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
-    }
+    if "sentence_embedding" in batch:  # for CLEAR.sentence_vector_model()
+        x = {"features": batch["features"], "sentence_embedding": batch["sentence_embedding"]}
+    else:
+        # The model takes an int32 mask: Keras reduces the first distributed batch with
+        # a MEAN to build the model symbolically, which no bool tensor survives.
+        x = {
+            "features": batch["features"],
+            "token_ids": batch["token_ids"],
+            "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
+        }
     y = {"anchor_similarity": batch["anchor_iou"], "fine_logits": batch["iou_map"]}
     sample_weight = {"anchor_similarity": batch["query_mask"], "fine_logits": batch["query_mask"]}
     return x, y, sample_weight
@@ -170,6 +191,7 @@ def make_distributed_dataset(
     seed: int | None = None,
     keras_inputs: bool = True,
     repeat: bool = False,
+    text_vectors: bool = False,
 ) -> tf.distribute.DistributedDataset:
     """``build_dataset`` under ``strategy.distribute_datasets_from_function``.
 
@@ -188,6 +210,7 @@ def make_distributed_dataset(
         seed: as in ``build_dataset``; defaults to ``config.train.seed``.
         keras_inputs: map the batches through ``split_for_keras`` (what ``fit`` takes).
         repeat: as in ``build_dataset`` (needed with ``steps_per_epoch``).
+        text_vectors: as in ``build_dataset``.
 
     Returns:
         The distributed dataset.
@@ -209,6 +232,7 @@ def make_distributed_dataset(
             seed=seed,
             input_context=input_context,
             repeat=repeat,
+            text_vectors=text_vectors,
         )
         if keras_inputs:
             dataset = dataset.map(split_for_keras)

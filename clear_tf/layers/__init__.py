@@ -10,7 +10,7 @@ from clear_tf.layers.mlp_fine_head import MLPFineHead
 from clear_tf.layers.moment_map import MomentMap
 from clear_tf.layers.query_moment_fusion import QueryMomentFusion
 from clear_tf.layers.query_moment_similarity import QueryMomentSimilarity
-from clear_tf.layers.sentence_encoder import SentenceEncoder
+from clear_tf.layers.sentence_encoder import SentenceEncoder, pool_sentence
 
 FINE_HEADS = {"mlp": MLPFineHead, "conv": ConvFineHead}
 
@@ -34,6 +34,7 @@ __all__ = [
     "QueryMomentFusion",
     "QueryMomentSimilarity",
     "SentenceEncoder",
+    "pool_sentence",
     "candidate_cells",
     "get_fine_head",
 ]

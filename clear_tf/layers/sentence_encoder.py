@@ -8,6 +8,21 @@ from keras import ops
 SENTENCE_POOLINGS = ("mean", "cls")
 
 
+def pool_sentence(tokens, padding_mask, pooling: str):
+    """One vector per sentence from BERT's sequence output [..., S, E] → [..., E].
+
+    "mean" averages the tokens where ``padding_mask`` is true (what all-MiniLM-L6-v2
+    was trained for), "cls" takes the first token. Shared by ``SentenceEncoder`` and
+    the input pipeline's precomputed sentence vectors, so both give the same numbers.
+    """
+    if pooling == "mean":
+        weights = ops.cast(padding_mask, tokens.dtype)[..., None]
+        return ops.sum(tokens * weights, axis=-2) / ops.maximum(ops.sum(weights, axis=-2), 1.0)
+    if pooling == "cls":
+        return tokens[..., 0, :]
+    raise ValueError(f"sentence pooling must be one of {SENTENCE_POOLINGS}, got {pooling!r}")
+
+
 @keras.saving.register_keras_serializable(package="clear_tf")
 class SentenceEncoder(keras.layers.Layer):
     """Query representation network: token ids → q = ReLU(W · BERT(query) + b) (Eq. 3).
@@ -75,14 +90,7 @@ class SentenceEncoder(keras.layers.Layer):
         if not self.backbone_trainable:
             # A frozen encoder is a fixed feature extractor: no gradient path into BERT.
             tokens = ops.stop_gradient(tokens)
-        if self.pooling == "mean":
-            weights = ops.cast(padding_mask, tokens.dtype)[:, :, None]
-            sentence = ops.sum(tokens * weights, axis=1) / ops.maximum(
-                ops.sum(weights, axis=1), 1.0
-            )
-        else:
-            sentence = tokens[:, 0, :]
-        query = self.projection(sentence)
+        query = self.projection(pool_sentence(tokens, padding_mask, self.pooling))
         return ops.reshape(query, (*leading_shape, self.hidden_dim))
 
     def compute_output_shape(self, input_shape):

@@ -169,24 +169,19 @@ class CLEAR(keras.Model):
         queries = sentence_encoder(
             {"token_ids": inputs["token_ids"], "padding_mask": inputs["padding_mask"]}
         )
-        anchors = AnchorGather(num_anchors, name="anchor_gather")(position_map)
-        anchor_similarity = QueryMomentSimilarity(scale_by_dim=False, name="anchor_similarity")(
-            [queries, anchors]
-        )
-        coarse_scores = QueryMomentSimilarity(scale_by_dim=True, name="coarse_scores")(
-            [queries, position_map]
-        )
-        fused = QueryMomentFusion(name="fusion")([queries, position_map])
-        fine_logits = CandidateMask(
-            fill_value=INVALID_LOGIT, channels_last=False, name="fine_logits", **candidate_set
-        )(fine_head(fused))
+        interaction = {
+            "anchor_gather": AnchorGather(num_anchors, name="anchor_gather"),
+            "anchor_similarity": QueryMomentSimilarity(scale_by_dim=False, name="anchor_similarity"),
+            "coarse_scores": QueryMomentSimilarity(scale_by_dim=True, name="coarse_scores"),
+            "fusion": QueryMomentFusion(name="fusion"),
+            "fine_head": fine_head,
+            "fine_logits": CandidateMask(
+                fill_value=INVALID_LOGIT, channels_last=False, name="fine_logits", **candidate_set
+            ),
+        }
         super().__init__(
             inputs=inputs,
-            outputs={
-                "anchor_similarity": anchor_similarity,
-                "fine_logits": fine_logits,
-                "coarse_scores": coarse_scores,
-            },
+            outputs=_interaction_outputs(interaction, position_map, queries),
             **kwargs,
         )
 
@@ -217,6 +212,38 @@ class CLEAR(keras.Model):
         self.video_encoder = video_encoder
         self.query_encoder = query_encoder
         self.fine_head = fine_head
+        self._sentence_encoder = sentence_encoder
+        self._interaction = interaction
+
+    def sentence_vector_model(self) -> keras.Model:
+        """The same network fed precomputed sentence vectors instead of token ids.
+
+        The paper feeds pre-extracted BERT features to the query projection (Eq. 3).
+        With a frozen text encoder the sentence vector of a query never changes, so the
+        input pipeline computes it once per query (``clear_tf.data``, ``text_vectors``)
+        and training runs this view: inputs ``features`` [B, N, D] and
+        ``sentence_embedding`` [B, K, E] (E: BERT's width), the same outputs. Every
+        layer and weight is shared with this model, which stays the one to save,
+        evaluate and export. It skips BERT in every step: a ~10× faster step on CPU.
+
+        Returns:
+            A functional ``keras.Model`` sharing this model's layers.
+        """
+        if self.text_trainable:
+            raise ValueError("sentence vectors are fixed only for a frozen text encoder")
+        inputs = {
+            "features": keras.Input((self.num_pre_clips, self.feature_dim), name="features"),
+            "sentence_embedding": keras.Input(
+                (None, self.text_backbone.hidden_dim), name="sentence_embedding"
+            ),
+        }
+        queries = self._sentence_encoder.projection(inputs["sentence_embedding"])
+        position_map = self.video_encoder(inputs["features"])
+        return keras.Model(
+            inputs,
+            _interaction_outputs(self._interaction, position_map, queries),
+            name=f"{self.name}_on_sentence_vectors",
+        )
 
     def get_config(self):
         return {
@@ -279,6 +306,17 @@ class CLEAR(keras.Model):
             fine_head_kernel_size=model_config.fine_head_kernel_size,
             tree_depth=model_config.tree_depth,
         )
+
+
+def _interaction_outputs(layers: dict, position_map, queries) -> dict:
+    """MIN on J [B, L, L, d] and q [B, K, d]: the three named outputs (Eqs. 2, 5, 6)."""
+    anchors = layers["anchor_gather"](position_map)
+    fused = layers["fusion"]([queries, position_map])
+    return {
+        "anchor_similarity": layers["anchor_similarity"]([queries, anchors]),
+        "fine_logits": layers["fine_logits"](layers["fine_head"](fused)),
+        "coarse_scores": layers["coarse_scores"]([queries, position_map]),
+    }
 
 
 def build_clear(config, feature_dim: int) -> CLEAR:

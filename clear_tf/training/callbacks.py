@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -18,21 +20,44 @@ class ValidationRecall(keras.callbacks.Callback):
     read those logs.
 
     Args:
+        clear_model: the CLEAR model being trained (what ``fit`` runs may be a view of
+            it, ``CLEAR.sentence_vector_model()``, that shares its weights).
         videos: prepared validation videos (``clear_tf.evaluation.prepare_videos``).
         config: the run's config (inference settings: NMS threshold, thresholds, n).
     """
 
-    def __init__(self, videos, config: Config):
+    def __init__(self, clear_model, videos, config: Config):
         super().__init__()
+        self.clear_model = clear_model
         self.videos = videos
         self.config = config
 
     def on_epoch_end(self, epoch, logs=None):
         from clear_tf.evaluation import evaluate_videos
 
-        result = evaluate_videos(self.model, self.videos, self.config, inference="clear_f")
+        result = evaluate_videos(self.clear_model, self.videos, self.config, inference="clear_f")
         for name, value in result.metrics.items():
             logs[f"val_{name}"] = value
+
+
+class FullModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` that saves the CLEAR model even when ``fit`` runs a view of it.
+
+    Training on precomputed sentence vectors fits ``CLEAR.sentence_vector_model()``,
+    which shares every weight with the CLEAR model but has no BERT and no token
+    inputs; the checkpoint must be the complete model that evaluation and export load.
+
+    Args:
+        clear_model: the model to save.
+        *args, **kwargs: ``keras.callbacks.ModelCheckpoint`` arguments.
+    """
+
+    def __init__(self, clear_model, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clear_model = clear_model
+
+    def set_model(self, model):
+        super().set_model(self.clear_model)
 
 
 class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
@@ -70,15 +95,17 @@ class ConfidenceMapImages(keras.callbacks.Callback):
     """Writes images of the fine confidence map with the ground truth for a few val queries.
 
     Args:
+        clear_model: the CLEAR model being trained.
         videos: prepared validation videos; the first query of the first
             ``num_queries`` videos is drawn.
         log_dir: TensorBoard folder (images go to ``<log_dir>/images``).
         num_queries: how many queries to draw each epoch.
     """
 
-    def __init__(self, videos, log_dir: str, num_queries: int = 4):
+    def __init__(self, clear_model, videos, log_dir: str, num_queries: int = 4):
         super().__init__()
-        self.videos = list(videos)[:num_queries]
+        self.clear_model = clear_model
+        self.videos = list(itertools.islice(videos, num_queries))
         self.writer = tf.summary.create_file_writer(f"{log_dir}/images")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -86,11 +113,11 @@ class ConfidenceMapImages(keras.callbacks.Callback):
 
         images = []
         for video in self.videos:
-            outputs = self.model(
+            outputs = self.clear_model(
                 {
                     "features": video.features[None],
                     "token_ids": video.token_ids[None, :1],
-                    "padding_mask": video.padding_mask[None, :1],
+                    "padding_mask": video.padding_mask[None, :1].astype("int32"),
                 },
                 training=False,
             )
@@ -98,7 +125,7 @@ class ConfidenceMapImages(keras.callbacks.Callback):
             images.append(
                 confidence_map_image(
                     scores,
-                    mask=self.model.candidate_mask,
+                    mask=self.clear_model.candidate_mask,
                     ground_truth=video.times[0],
                     duration=video.duration,
                     title=video.sentences[0],

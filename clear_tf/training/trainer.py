@@ -28,27 +28,41 @@ def compile_model(model: keras.Model, config: Config) -> None:
     )
 
 
-def build_model(config: Config, feature_dim: int, strategy) -> keras.Model:
+def uses_sentence_vectors(config: Config) -> bool:
+    """A frozen text encoder trains on sentence vectors computed once per query."""
+    return not config.model.text_trainable
+
+
+def build_model(config: Config, feature_dim: int, strategy) -> tuple[keras.Model, keras.Model]:
+    """The CLEAR model and the compiled model ``fit`` runs (the same, or a view of it).
+
+    With a frozen text encoder, ``fit`` runs ``CLEAR.sentence_vector_model()``, which
+    shares every weight but takes precomputed sentence vectors (the paper's
+    pre-extracted BERT features) and so skips BERT in every step.
+    """
     with strategy.scope():
         model = models.build_clear(config, feature_dim)
-        compile_model(model, config)
-    return model
+        trained = model.sentence_vector_model() if uses_sentence_vectors(config) else model
+        compile_model(trained, config)
+    return model, trained
 
 
-def _callbacks(config: Config, run: RunDir, val_videos) -> list[keras.callbacks.Callback]:
+def _callbacks(config: Config, run: RunDir, model, val_videos) -> list[keras.callbacks.Callback]:
     monitor = config.train.monitor
     return [
         # First: the callbacks below read the metrics it adds to the logs.
-        callbacks_lib.ValidationRecall(val_videos, config),
+        callbacks_lib.ValidationRecall(model, val_videos, config),
         callbacks_lib.LossAliases(),
         callbacks_lib.StepAndEpochBackup(run.backup, save_freq=config.train.backup_every_steps),
-        keras.callbacks.ModelCheckpoint(run.last_model),
-        keras.callbacks.ModelCheckpoint(run.best_model, monitor=monitor, mode="max", save_best_only=True),
+        callbacks_lib.FullModelCheckpoint(model, run.last_model),
+        callbacks_lib.FullModelCheckpoint(
+            model, run.best_model, monitor=monitor, mode="max", save_best_only=True
+        ),
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode="max", patience=config.train.early_stopping_patience
         ),
         keras.callbacks.TensorBoard(run.logs),
-        callbacks_lib.ConfidenceMapImages(val_videos, run.logs, config.train.num_plot_queries),
+        callbacks_lib.ConfidenceMapImages(model, val_videos, run.logs, config.train.num_plot_queries),
         keras.callbacks.CSVLogger(os.path.join(run.root, "history.csv"), append=True),
     ]
 
@@ -69,19 +83,23 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     feature_dim = dataset_info.feature_dim(config)
     # With a step cap Keras keeps one iterator across epochs, so the data must repeat.
     train_dataset = data_lib.make_distributed_dataset(
-        strategy, config, splits=config.data.train_splits, repeat=bool(config.train.steps_per_epoch)
+        strategy,
+        config,
+        splits=config.data.train_splits,
+        repeat=bool(config.train.steps_per_epoch),
+        text_vectors=uses_sentence_vectors(config),
     )
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
-    model = build_model(config, feature_dim, strategy)
+    model, trained = build_model(config, feature_dim, strategy)
 
     steps = config.train.steps_per_epoch or None
     logging.info("Training %s on %s (%s)", run.root, config.data.dataset, "+".join(config.data.train_splits))
     started = time.time()
-    history = model.fit(
+    history = trained.fit(
         train_dataset,
         epochs=config.train.epochs,
         steps_per_epoch=steps,
-        callbacks=_callbacks(config, run, val_videos),
+        callbacks=_callbacks(config, run, model, val_videos),
         verbose=1,
     )
     train_seconds = time.time() - started
