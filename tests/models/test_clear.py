@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from clear_tf import moments, text_presets
-from clear_tf.config import Config
+from clear_tf.config import Config, ModelConfig
 from clear_tf.losses import build_losses
 from clear_tf.models import CLEAR, build_clear, get_model_builder
 
@@ -105,7 +105,7 @@ def test_sub_models_compose_to_the_full_outputs(model):
 
 def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
     y, sample_weight = make_targets()
-    losses, weights = build_losses(Config(model=Config().model.__class__(hidden_dim=HIDDEN, tree_depth=3)))
+    losses, weights = build_losses(Config(model=ModelConfig(hidden_dim=HIDDEN, tree_depth=3)))
     with tf.GradientTape(persistent=True) as tape:
         outputs = model(make_inputs(), training=True)
         total = sum(
@@ -126,7 +126,7 @@ def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
 def test_fine_tuned_bert_receives_gradients():
     tuned = CLEAR(text_presets.load_backbone(), text_trainable=True, **TINY)
     y, sample_weight = make_targets()
-    losses, _ = build_losses(Config(model=Config().model.__class__(hidden_dim=HIDDEN, tree_depth=3)))
+    losses, _ = build_losses(Config(model=ModelConfig(hidden_dim=HIDDEN, tree_depth=3)))
     with tf.GradientTape() as tape:
         outputs = tuned(make_inputs(), training=True)
         total = losses["fine_logits"](y["fine_logits"], outputs["fine_logits"], sample_weight=sample_weight["fine_logits"])
