@@ -41,6 +41,7 @@ class SentenceVectors:
 
     def __call__(self, token_ids: tf.Tensor, padding_mask: tf.Tensor) -> tf.Tensor:
         """int32 [Q, S] ids and bool [Q, S] mask → float32 [Q, E]."""
+        token_ids = tf.convert_to_tensor(token_ids, tf.int32)
         mask = tf.cast(padding_mask, tf.int32)
         tokens = self.backbone(
             {"token_ids": token_ids, "segment_ids": tf.zeros_like(token_ids), "padding_mask": mask},

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from clear_tf import text_presets
 from clear_tf.data import SentenceVectors
@@ -31,7 +30,7 @@ def _inputs():
 def test_outputs_match_the_token_model(model):
     features, token_ids, padding_mask = _inputs()
     vectors = SentenceVectors("default", "mean")
-    embeddings = tf.reshape(
+    embeddings = np.reshape(
         vectors(token_ids.reshape(-1, TOKENS), padding_mask.reshape(-1, TOKENS)), (BATCH, SLOTS, -1)
     )
     assert embeddings.shape[-1] == vectors.dim == model.text_backbone.hidden_dim
