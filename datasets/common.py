@@ -337,3 +337,53 @@ def generate_examples(
         raise ValueError(
             f"There is no usable video in {features_path} for {report.summary()}"
         )
+
+
+class ManualFeaturesBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """What the TACoS and ActivityNet builders share: manual files in, one example per video.
+
+    A subclass sets ``FEATURE_DIM``, ``FEATURES_FILE``, ``HOMEPAGE``, ``parse_annotations``
+    (a ``parse_*_annotations`` function of this module) and ``read_video_features``
+    (reads one video's (T, D) array from the open HDF5 file, or None when it is
+    absent). Skips and clips of each split are counted in ``generation_reports[split]``
+    and logged when the split is done.
+    """
+
+    FEATURE_DIM: int
+    FEATURES_FILE: str
+    HOMEPAGE: str
+    SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generation_reports: dict[str, GenerationReport] = {}
+
+    @staticmethod
+    def parse_annotations(entries: dict, path: epath.PathLike) -> list[VideoAnnotation]:
+        raise NotImplementedError
+
+    @staticmethod
+    def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        return self.dataset_info_from_configs(
+            features=moment_features(self.FEATURE_DIM), homepage=self.HOMEPAGE
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        manual_dir = require_manual_files(
+            dl_manager.manual_dir, [*self.SPLIT_FILES.values(), self.FEATURES_FILE], self.name
+        )
+        return {
+            split: self._generate_examples(split, manual_dir / file_name, manual_dir / self.FEATURES_FILE)
+            for split, file_name in self.SPLIT_FILES.items()
+        }
+
+    def _generate_examples(self, split, annotation_path, features_path):
+        videos = self.parse_annotations(load_annotation_json(annotation_path), annotation_path)
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        yield from generate_examples(
+            videos, features_path, self.read_video_features, self.FEATURE_DIM, report
+        )

@@ -9,13 +9,12 @@ import tensorflow_datasets as tfds
 # Absolute import: `tfds build datasets/activitynet_captions` imports this file as the
 # top-level module `activitynet_captions.activitynet_captions_dataset_builder`.
 from clear_tf_datasets import common
-from clear_tf_datasets.generation_report import GenerationReport
 
 FEATURE_DIM = 500
 FEATURES_FILE = "sub_activitynet_v1-3.c3d.hdf5"
 FEATURES_FIELD = "c3d_features"
-# val = val_1 and test = val_2 of ActivityNet Captions, as in 2D-TAN.
-SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
+# Split files (`common.ManualFeaturesBuilder.SPLIT_FILES`): val.json is val_1 and
+# test.json is val_2 of ActivityNet Captions, as in 2D-TAN.
 
 
 def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
@@ -31,7 +30,7 @@ def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
     return group[FEATURES_FIELD][()]
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(common.ManualFeaturesBuilder):
     """ActivityNet Captions moment localization: open-domain videos and sentences."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -54,33 +53,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     sentences (the benchmark's convention).
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.generation_reports: dict[str, GenerationReport] = {}
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=common.moment_features(FEATURE_DIM),
-            homepage="https://cs.stanford.edu/people/ranjaykrishna/densevid/",
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        manual_dir = common.require_manual_files(
-            dl_manager.manual_dir, [*SPLIT_FILES.values(), FEATURES_FILE], self.name
-        )
-        return {
-            split: self._generate_examples(
-                split, manual_dir / file_name, manual_dir / FEATURES_FILE
-            )
-            for split, file_name in SPLIT_FILES.items()
-        }
-
-    def _generate_examples(self, split, annotation_path, features_path):
-        videos = common.parse_activitynet_annotations(
-            common.load_annotation_json(annotation_path), annotation_path
-        )
-        report = GenerationReport(self.name, split)
-        self.generation_reports[split] = report
-        yield from common.generate_examples(
-            videos, features_path, read_video_features, FEATURE_DIM, report
-        )
+    FEATURE_DIM = FEATURE_DIM
+    FEATURES_FILE = FEATURES_FILE
+    HOMEPAGE = "https://cs.stanford.edu/people/ranjaykrishna/densevid/"
+    parse_annotations = staticmethod(common.parse_activitynet_annotations)
+    read_video_features = staticmethod(read_video_features)

@@ -9,11 +9,9 @@ import tensorflow_datasets as tfds
 # Absolute import: `tfds build datasets/tacos` imports this file as the top-level
 # module `tacos.tacos_dataset_builder`, where a relative `..common` cannot resolve.
 from clear_tf_datasets import common
-from clear_tf_datasets.generation_report import GenerationReport
 
 FEATURE_DIM = 4096
 FEATURES_FILE = "tall_c3d_features.hdf5"
-SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
 
 
 def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
@@ -31,7 +29,7 @@ def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
     return None
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(common.ManualFeaturesBuilder):
     """TACoS moment localization: cooking videos, sentences with start/end times."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -49,33 +47,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     Then run e.g. `tfds build datasets/tacos --manual_dir=DIR --data_dir=OUT`.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.generation_reports: dict[str, GenerationReport] = {}
-
-    def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=common.moment_features(FEATURE_DIM),
-            homepage="https://github.com/microsoft/2D-TAN",
-        )
-
-    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        manual_dir = common.require_manual_files(
-            dl_manager.manual_dir, [*SPLIT_FILES.values(), FEATURES_FILE], self.name
-        )
-        return {
-            split: self._generate_examples(
-                split, manual_dir / file_name, manual_dir / FEATURES_FILE
-            )
-            for split, file_name in SPLIT_FILES.items()
-        }
-
-    def _generate_examples(self, split, annotation_path, features_path):
-        videos = common.parse_tacos_annotations(
-            common.load_annotation_json(annotation_path), annotation_path
-        )
-        report = GenerationReport(self.name, split)
-        self.generation_reports[split] = report
-        yield from common.generate_examples(
-            videos, features_path, read_video_features, FEATURE_DIM, report
-        )
+    FEATURE_DIM = FEATURE_DIM
+    FEATURES_FILE = FEATURES_FILE
+    HOMEPAGE = "https://github.com/microsoft/2D-TAN"
+    parse_annotations = staticmethod(common.parse_tacos_annotations)
+    read_video_features = staticmethod(read_video_features)
