@@ -135,6 +135,8 @@ def section_training_throughput(quick: bool, steps: int, warmup: int) -> tuple[S
                              f"{str(error).splitlines()[0][:120]}"])
                 continue
             rates[mode] = config.data.batch_size / seconds
+            # Full-size steps take minutes on a small CPU: show progress as it comes.
+            print(f"[3] {shape.name}, {mode}: {seconds:.2f} s/step", flush=True)
             rows.append([shape.describe(), mode, f"{seconds:.2f}", f"{rates[mode]:.1f}", ""])
         if "tf.function" in rates:
             step_rates[shape.name] = rates["tf.function"] / config.data.batch_size
