@@ -87,6 +87,11 @@ class LossConfig:
     coarse_weight: float = _f(
         1.0, "Weight of the coarse Frobenius loss Γ₁ (1 = the paper's Ψ = Γ₁ + αΓ₂)."
     )
+    node_weight: float = _f(
+        0.0,
+        "Weight of Γ₁'s squared error on the binary tree's node cells (coarse score vs IoU); "
+        "0 is the paper (Eq. 5 trains the Eq. 2 anchors only).",
+    )
     min_iou: float = _f(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
     max_iou: float = _f(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
 

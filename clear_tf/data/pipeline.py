@@ -176,8 +176,13 @@ def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
             "token_ids": batch["token_ids"],
             "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
         }
-    y = {"anchor_similarity": batch["anchor_iou"], "fine_logits": batch["iou_map"]}
-    sample_weight = {"anchor_similarity": batch["query_mask"], "fine_logits": batch["query_mask"]}
+    # ``coarse_scores`` has a loss only with ``--node_weight`` > 0; Keras ignores it otherwise.
+    y = {
+        "anchor_similarity": batch["anchor_iou"],
+        "fine_logits": batch["iou_map"],
+        "coarse_scores": batch["iou_map"],
+    }
+    sample_weight = {name: batch["query_mask"] for name in y}
     return x, y, sample_weight
 
 

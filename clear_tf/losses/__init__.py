@@ -3,5 +3,6 @@
 from clear_tf.losses.build import build_losses
 from clear_tf.losses.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.losses.fine_alignment_loss import FineAlignmentLoss
+from clear_tf.losses.node_alignment_loss import NodeAlignmentLoss
 
-__all__ = ["CoarseAlignmentLoss", "FineAlignmentLoss", "build_losses"]
+__all__ = ["CoarseAlignmentLoss", "FineAlignmentLoss", "NodeAlignmentLoss", "build_losses"]

@@ -5,10 +5,15 @@ from __future__ import annotations
 from clear_tf import moments
 from clear_tf.losses.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.losses.fine_alignment_loss import FineAlignmentLoss
+from clear_tf.losses.node_alignment_loss import NodeAlignmentLoss
 
 
 def build_losses(config) -> tuple[dict, dict]:
     """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9) as Keras loss and loss-weight dicts.
+
+    With ``loss.node_weight`` > 0 a third term aligns the coarse scores of the binary
+    tree's nodes too (``NodeAlignmentLoss``), so that the binary search reads trained
+    scores; 0 is the paper's objective.
 
     Args:
         config: a ``clear_tf.config.Config`` (``model`` gives d and the candidate set,
@@ -16,8 +21,8 @@ def build_losses(config) -> tuple[dict, dict]:
 
     Returns:
         ``(losses, loss_weights)`` keyed by the model's output names
-        ``anchor_similarity`` and ``fine_logits`` (``coarse_scores`` has no loss), for
-        ``model.compile(loss=losses, loss_weights=loss_weights)``.
+        ``anchor_similarity`` and ``fine_logits`` (and ``coarse_scores`` when
+        ``node_weight`` > 0), for ``model.compile(loss=losses, loss_weights=loss_weights)``.
     """
     model, loss = config.model, config.loss
     losses = {
@@ -31,4 +36,10 @@ def build_losses(config) -> tuple[dict, dict]:
         ),
     }
     loss_weights = {"anchor_similarity": loss.coarse_weight, "fine_logits": loss.alpha}
+    if loss.node_weight > 0:
+        from clear_tf.inference.tree_search import anchor_cells
+
+        cells = anchor_cells("binary", config.data.num_clips, model.tree_depth)
+        losses["coarse_scores"] = NodeAlignmentLoss(cells)
+        loss_weights["coarse_scores"] = loss.node_weight
     return losses, loss_weights

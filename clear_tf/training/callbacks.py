@@ -81,7 +81,12 @@ class LossAliases(keras.callbacks.Callback):
     ``fine_logits_loss``); the aliases make TensorBoard read like the paper.
     """
 
-    _ALIASES = {"anchor_similarity_loss": "gamma1", "fine_logits_loss": "gamma2", "loss": "psi"}
+    _ALIASES = {
+        "anchor_similarity_loss": "gamma1",
+        "coarse_scores_loss": "gamma1_binary_nodes",
+        "fine_logits_loss": "gamma2",
+        "loss": "psi",
+    }
 
     def on_epoch_end(self, epoch, logs=None):
         for prefix in ("", "val_"):
