@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from clear_tf.config import Config
+from clear_tf.training.run_dir import write_json_atomic
 
 
 class ValidationRecall(keras.callbacks.Callback):
@@ -65,13 +67,27 @@ class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
 
     Keras's callback with an integer ``save_freq`` saves only on steps, so a crash early
     in epoch e restored epoch e-1's last backup and redid that epoch. Saving at the end of
-    every epoch as well makes the restored epoch counter the last completed epoch.
+    every epoch as well makes the restored epoch counter the last completed epoch. Every
+    backup is written atomically, so a kill mid-write leaves the previous one intact.
     """
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()
+
+    def _save_model(self):
+        # Keras writes the backup in place, so a kill during the write left a truncated
+        # metadata file that made the restart fail. Write both files through temporary
+        # names and rename them into place (the names are Keras's own attributes).
+        os.makedirs(self.backup_dir, exist_ok=True)
+        partial_weights = os.path.join(self.backup_dir, "partial.weights.h5")
+        self.model.save_weights(filepath=partial_weights, overwrite=True)
+        os.replace(partial_weights, self._weights_path)
+        write_json_atomic(
+            self._training_metadata_path,
+            {"epoch": self._current_epoch, "batch": self._last_batch_seen},
+        )
 
 
 class LossAliases(keras.callbacks.Callback):

@@ -35,6 +35,6 @@ def test_two_replicas_get_per_replica_batches():
     assert report["num_queries"] - len(counts) < 2 * 2 * 2
     assert report["keras_structure"] == [
         ["features", "padding_mask", "token_ids"],
-        ["anchor_similarity", "fine_logits"],
-        ["anchor_similarity", "fine_logits"],
+        ["anchor_similarity", "coarse_scores", "fine_logits"],
+        ["anchor_similarity", "coarse_scores", "fine_logits"],
     ]
