@@ -36,7 +36,7 @@ cooking benchmark** (generated from a seed, nothing to download):
 
 **Runtime:** a CPU is enough (on Colab: *Runtime ▸ Change runtime type ▸ CPU*, 2 cores).
 The full run is the run of `make demo` (at most 8 epochs over 500 training videos, early
-stopping on validation): expect 15–30 minutes on 2 CPU cores. **Quick mode**
+stopping on validation): about 7 minutes on 2 CPU cores (measured with `make demo`). **Quick mode**
 (`CLEAR_TF_QUICK=1`, or `QUICK = True` below) trains a tiny model for 3 steps on a small
 version of the benchmark and finishes in about 2 minutes: it shows that every step
 works, its numbers mean nothing.""",
