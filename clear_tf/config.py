@@ -221,6 +221,12 @@ def validate(config: Config) -> None:
         raise ValueError(f"--dropout must be in [0, 1), got {model.dropout}")
 
 
+def list_items(items, default: list) -> list:
+    """String items of a list flag as the type of the field's default items (str if empty)."""
+    item_type = type(default[0]) if default else str
+    return [item_type(item.strip()) for item in items if item.strip()]
+
+
 def all_field_names() -> list[str]:
     """Every config field name (= flag name)."""
     return [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]

@@ -48,8 +48,7 @@ def _convert(name: str, text: str, default, where: str):
         if isinstance(default, float):
             return float(text)
         if isinstance(default, list):
-            item_type = type(default[0]) if default else str
-            return [item_type(item.strip()) for item in text.split(",") if item.strip()]
+            return config_lib.list_items(text.split(","), default)
         return text
     except ValueError as error:
         raise ValueError(f"{where}: --{name}={text}: {error}") from None

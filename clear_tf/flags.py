@@ -11,6 +11,7 @@ import dataclasses
 
 from absl import flags
 
+from clear_tf import config as config_lib
 from clear_tf.config import SECTIONS, Config
 
 FLAGS = flags.FLAGS
@@ -43,11 +44,11 @@ def define_flags() -> None:
 
 
 def _parse_list(name: str, raw: list, default: list):
-    kind = type(default[0]) if default else str
     try:
-        return [kind(v) for v in raw]
+        return config_lib.list_items(raw, default)
     except ValueError as error:
-        raise ValueError(f"--{name}: expected a comma-separated list of {kind.__name__}, got {raw}") from error
+        kind = type(default[0]).__name__ if default else "str"
+        raise ValueError(f"--{name}: expected a comma-separated list of {kind}, got {raw}") from error
 
 
 def config_from_flags() -> Config:
