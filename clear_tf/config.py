@@ -87,10 +87,11 @@ class LossConfig:
     coarse_weight: float = _f(
         1.0, "Weight of the coarse Frobenius loss Γ₁ (1 = the paper's Ψ = Γ₁ + αΓ₂)."
     )
-    node_weight: float = _f(
+    coarse_map_weight: float = _f(
         0.0,
-        "Weight of Γ₁'s squared error on the binary tree's node cells (coarse score vs IoU); "
-        "0 is the paper (Eq. 5 trains the Eq. 2 anchors only).",
+        "Weight of the mean squared error between every candidate's coarse score cᵀq/d and "
+        "its IoU (the binary tree's search reads these scores); 0 is the paper (Eq. 5 "
+        "trains the Eq. 2 anchors only).",
     )
     min_iou: float = _f(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
     max_iou: float = _f(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
@@ -205,6 +206,9 @@ def validate(config: Config) -> None:
         raise ValueError(f"--tree_depth={model.tree_depth} does not fit --num_clips={data.num_clips}")
     if not inference.mu < inference.rho:
         raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={inference.mu}, rho={inference.rho}")
+    for name in ("alpha", "coarse_weight", "coarse_map_weight"):
+        if getattr(config.loss, name) < 0:
+            raise ValueError(f"--{name} must be >= 0, got {getattr(config.loss, name)}")
     if not 0.0 <= config.loss.min_iou < config.loss.max_iou <= 1.0:
         raise ValueError(
             f"need 0 <= --min_iou < --max_iou <= 1, got {config.loss.min_iou}, {config.loss.max_iou}"

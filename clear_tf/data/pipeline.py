@@ -176,7 +176,7 @@ def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
             "token_ids": batch["token_ids"],
             "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
         }
-    # ``coarse_scores`` has a loss only with ``--node_weight`` > 0; Keras ignores it otherwise.
+    # ``coarse_scores`` has a loss only with ``--coarse_map_weight`` > 0; Keras ignores it otherwise.
     y = {
         "anchor_similarity": batch["anchor_iou"],
         "fine_logits": batch["iou_map"],

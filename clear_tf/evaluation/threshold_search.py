@@ -10,15 +10,19 @@ from clear_tf.config import Config
 from clear_tf.evaluation.evaluator import evaluate_videos
 from clear_tf.evaluation.videos import prepare_videos
 
-MU_GRID = (-0.5, -0.3, -0.2, -0.1, 0.0)
-RHO_GRID = (0.0, 0.1, 0.2, 0.3, 0.5)
+# η = (z - y)/|y| spans (-1, ∞) in practice; μ > 0 and large ρ make the search go left
+# (drop the last clip) whenever a child beats the node and right only on clear evidence.
+MU_GRID = (-0.5, -0.3, -0.1, 0.0, 0.5, 1.0)
+RHO_GRID = (0.1, 0.5, 1.0, 3.0, 10.0)
 
 
 def tune_thresholds(model, config: Config) -> tuple[float, float]:
     """The (μ, ρ), μ < ρ, of the grid that maximise the monitored recall on val.
 
-    Ties go to the pair whose search scores the fewest candidates (the larger saving).
-    Every pair runs the real search (``clear_tf.inference.localize``) over the split.
+    μ and ρ steer the paper tree's η rule only (the binary tree follows the best coarse
+    candidate), so every pair runs the real paper-tree search
+    (``clear_tf.inference.localize``) over the split. Ties go to the pair whose search
+    scores the fewest candidates (the larger saving).
 
     Returns:
         (mu, rho).
@@ -29,7 +33,9 @@ def tune_thresholds(model, config: Config) -> tuple[float, float]:
     for mu, rho in itertools.product(MU_GRID, RHO_GRID):
         if not mu < rho:
             continue
-        result = evaluate_videos(model, videos, config, inference="clear", mu=mu, rho=rho)
+        result = evaluate_videos(
+            model, videos, config, inference="clear", tree="paper", mu=mu, rho=rho
+        )
         if metric not in result.metrics:
             raise ValueError(f"--monitor={config.train.monitor!r} is not an evaluation metric")
         key = (result.metrics[metric], -result.scored_fraction)

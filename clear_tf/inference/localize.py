@@ -18,16 +18,8 @@ Methods (DESIGN §5):
 
 Scores are the fine probabilities sigmoid(logit) (coarse scores for ``clear_c``).
 
-Depth of the binary tree. The paper's tree must use the model's P (its anchors are the
-ones Γ₁ trained); the binary tree also defaults to P rather than the full depth
-⌈log2 L⌉ + 1, chosen by a simulation on the real TACoS / ActivityNet test moments (1,500
-each; coarse and fine scores = IoU with the ground truth + Gaussian noise σ = 0.05,
-μ = -0.1, ρ = 0.1): the share of candidates scored stops falling after ~4 layers (TACoS,
-L = 128: 29.2% at depth 4, 28.8% at depth 8) while the top-1 R@1,IoU=0.5 keeps dropping
-(87.8% → 86.5%; full ranking 96.9%); on ActivityNet (L = 64, P = 2) depth 2 scores 45.9%
-of the candidates at 97.7%, depth 7 34.9% at 96.7%. The paper's tree in the same
-simulation scores 83% (TACoS) / 93% (ActivityNet) of the candidates at a lower accuracy
-(82.5% / 94.9%) than the binary tree.
+Depth. The paper's tree must use the model's P (its anchors are the ones Γ₁ trained);
+the binary tree defaults to P as well, so one ``--tree_depth`` sets both searches.
 """
 
 from __future__ import annotations
@@ -74,8 +66,8 @@ def localize(
         tree: "paper" or "binary" (method "clear" only).
         depth: tree layers, root included; None uses the model's P (``tree_depth``)
             for both trees (see the module docstring for why the binary tree does too).
-        mu: η <= μ descends to the left child.
-        rho: η > ρ selects the right child.
+        mu: η <= μ descends to the left child (paper tree).
+        rho: η > ρ selects the right child (paper tree).
         nms_threshold: temporal NMS IoU threshold.
         top_k: moments returned per query.
         normalize_features: L2-normalise every unit after resampling (must match the

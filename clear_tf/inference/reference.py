@@ -111,43 +111,37 @@ def reference_paper_search(
 
 
 def reference_binary_search(
-    coarse_scores: np.ndarray, depth: int, mu: float, rho: float
+    coarse_scores: np.ndarray, depth: int, candidate_mask: np.ndarray
 ) -> TreeNode:
-    """The same decision rule on a binary tree of clip spans, for one query.
+    """The binary tree's search for one query: enter the part holding the best coarse score.
 
-    A node [start, end] has the children [start, mid] and [mid + 1, end] with
-    mid = (start + end) // 2; its anchor is the candidate (start, end) spanning it.
-    The search descends either side and stops when no child beats the node, on a
-    straddling set, on a one-clip node, or at layer ``depth``.
+    A node [start, end] has three disjoint parts: the halves [start, mid] and
+    [mid + 1, end] (mid = (start + end) // 2) and the candidates that straddle mid. The
+    search finds the candidate with the highest coarse score (the first in row-major
+    order on ties) and follows it: into the half that contains it, or it stops on the
+    straddling set when the candidate crosses mid. It also stops on a one-clip node or
+    at layer ``depth``. Why not the η rule on span anchors: see ``tree_search``.
 
     Args:
         coarse_scores: [L, L] coarse scores of one query.
         depth: the deepest layer the search may reach (the root is layer 1).
-        mu: left threshold on η.
-        rho: right threshold on η.
+        candidate_mask: boolean [L, L] candidate set; other cells are never chosen.
 
     Returns:
         The ``TreeNode`` where the search stopped.
     """
     num_clips = coarse_scores.shape[0]
+    masked = np.where(candidate_mask, coarse_scores, -np.inf)
+    best_start, best_end = np.unravel_index(int(np.argmax(masked)), masked.shape)
     start, end, layer = 0, num_clips - 1, 1
     while layer < depth and start < end:
         mid = (start + end) // 2
-        decision = decide(
-            coarse_scores[start, end],
-            coarse_scores[start, mid],
-            coarse_scores[mid + 1, end],
-            mu,
-            rho,
-        )
-        if decision == "stop":
-            break
-        if decision == "straddle":
+        if best_start <= mid < best_end:
             return TreeNode(start, end, mid, layer)
-        if decision == "right":
-            start = mid + 1
-        else:
+        if best_end <= mid:
             end = mid
+        else:
+            start = mid + 1
         layer += 1
     return TreeNode(start, end, -1, layer)
 

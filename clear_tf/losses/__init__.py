@@ -2,7 +2,12 @@
 
 from clear_tf.losses.build import build_losses
 from clear_tf.losses.coarse_alignment_loss import CoarseAlignmentLoss
+from clear_tf.losses.coarse_map_alignment_loss import CoarseMapAlignmentLoss
 from clear_tf.losses.fine_alignment_loss import FineAlignmentLoss
-from clear_tf.losses.node_alignment_loss import NodeAlignmentLoss
 
-__all__ = ["CoarseAlignmentLoss", "FineAlignmentLoss", "NodeAlignmentLoss", "build_losses"]
+__all__ = [
+    "CoarseAlignmentLoss",
+    "CoarseMapAlignmentLoss",
+    "FineAlignmentLoss",
+    "build_losses",
+]

@@ -36,10 +36,15 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None):
         if method == "clear_c":
             scores = coarse[query]
         elif method == "clear":
-            search = reference_paper_search if tree == "paper" else reference_binary_search
-            node = search(
-                coarse[query].astype("float32"), model.tree_depth, OPTIONS["mu"], OPTIONS["rho"]
-            )
+            scores_of_query = coarse[query].astype("float32")
+            if tree == "paper":
+                node = reference_paper_search(
+                    scores_of_query, model.tree_depth, OPTIONS["mu"], OPTIONS["rho"]
+                )
+            else:
+                node = reference_binary_search(
+                    scores_of_query, model.tree_depth, model.candidate_mask
+                )
             kept = node_mask(node, model.candidate_mask)
         cells = np.argwhere(kept)
         picked = reference_nms(

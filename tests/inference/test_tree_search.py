@@ -51,10 +51,12 @@ def test_tf_search_equals_numpy_reference_on_random_scores(tree, num_clips, dept
     scores = rng.uniform(-0.3, 1.0, size=(200, num_clips, num_clips)).astype("float32")
     candidate_mask = moments.valid_mask(num_clips)
     result = tree_search(scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO)
-    reference = reference_paper_search if tree == "paper" else reference_binary_search
     outcomes = set()
     for query in range(len(scores)):
-        expected = reference(scores[query], depth, MU, RHO)
+        if tree == "paper":
+            expected = reference_paper_search(scores[query], depth, MU, RHO)
+        else:
+            expected = reference_binary_search(scores[query], depth, candidate_mask)
         got = TreeNode(
             *(int(result[key][query]) for key in ("node_start", "node_end", "split", "layer"))
         )
@@ -138,58 +140,61 @@ def test_paper_eta_exactly_mu_descends_left_and_exactly_rho_straddles():
     assert node == TreeNode(0, 7, 6, 1)
 
 
-# Binary tree, L = 8: root (0, 7), halves (0, 3) / (4, 7), quarters, single clips.
-def test_binary_right_then_left_then_straddle():
-    scores = scores_with(
-        8,
-        {
-            (0, 7): 0.1, (0, 3): 0.2, (4, 7): 0.6,  # η = 2 → right
-            (4, 5): 0.7, (6, 7): 0.1,  # η = -0.86 → left
-            (4, 4): 0.8, (5, 5): 0.8,  # η = 0 → straddle at (4, 5)
-        },
-    )
+# Binary tree, L = 8: root (0, 7), halves (0, 3) / (4, 7), quarters, single clips. The
+# search follows the best coarse candidate; the other cells hold lower scores.
+def test_binary_follows_the_best_candidate_right_then_left_then_straddles():
+    scores = scores_with(8, {(4, 5): 0.9, (0, 7): 0.8, (4, 7): 0.7, (6, 7): 0.6})
     node, mask = search_one(scores, "binary", 4)
+    # (4, 5): right of mid 3, left of mid 5, then crosses mid 4 of the node (4, 5).
     assert node == TreeNode(4, 5, 4, 3)
     assert cells_of(mask) == [(4, 5)]
 
 
 def test_binary_stops_on_a_one_clip_node_whatever_the_depth():
-    scores = scores_with(
-        8,
-        {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.0, (0, 1): 0.0, (2, 3): 0.7, (2, 2): 0.0, (3, 3): 0.9},
-    )
+    scores = scores_with(8, {(3, 3): 0.9, (0, 3): 0.5, (2, 3): 0.7})
     node, mask = search_one(scores, "binary", 10)
     assert node == TreeNode(3, 3, -1, 4)
     assert cells_of(mask) == [(3, 3)]
 
 
 def test_binary_depth_limit_stops_at_the_last_allowed_layer():
-    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.0, (0, 1): 0.0, (2, 3): 0.7})
+    scores = scores_with(8, {(2, 3): 0.7, (0, 7): 0.1})
     node, mask = search_one(scores, "binary", 2)
     assert node == TreeNode(0, 3, -1, 2)
     assert cells_of(mask) == [(i, j) for i in range(4) for j in range(i, 4)]
 
 
 def test_binary_straddle_at_root_keeps_cells_crossing_the_midpoint():
-    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.5})
+    scores = scores_with(8, {(2, 5): 0.6, (0, 3): 0.5, (4, 7): 0.5})
     node, mask = search_one(scores, "binary", 4)
     assert node == TreeNode(0, 7, 3, 1)
     assert cells_of(mask) == [(i, j) for i in range(4) for j in range(4, 8)]
 
 
-def test_kept_mask_respects_a_sparse_candidate_mask():
+def test_binary_depth_one_keeps_everything():
+    node, mask = search_one(scores_with(8, {(5, 6): 1.0}), "binary", 1)
+    assert node == TreeNode(0, 7, -1, 1)
+    np.testing.assert_array_equal(mask, moments.valid_mask(8))
+
+
+def test_binary_never_follows_a_cell_outside_the_candidates():
     candidate_mask = moments.valid_mask(8)
-    candidate_mask[1, 5] = False  # not read by the binary tree of depth 2
-    scores = scores_with(8, {(0, 7): 0.1, (0, 3): 0.5, (4, 7): 0.5})
-    _, mask = search_one(scores, "binary", 2, candidate_mask)
+    candidate_mask[1, 5] = False
+    # The best cell (1, 5) is no candidate; the best candidate (6, 6) leads right.
+    scores = scores_with(8, {(1, 5): 5.0, (6, 6): 0.9, (1, 4): 0.8})
+    node, mask = search_one(scores, "binary", 2, candidate_mask)
+    assert node == TreeNode(4, 7, -1, 2)
+    # A straddle at the root keeps crossing cells, but never (1, 5).
+    _, mask = search_one(scores_with(8, {(1, 4): 0.9}), "binary", 2, candidate_mask)
     assert not mask[1, 5] and mask[1, 4]
 
 
 def test_missing_anchor_in_sparse_mask_is_a_clear_error():
     candidate_mask = moments.valid_mask(8)
-    candidate_mask[0, 3] = False
-    with pytest.raises(ValueError, match=r"binary tree of depth 3.*\(0, 3\)"):
-        check_anchors_are_candidates("binary", 3, candidate_mask)
+    candidate_mask[0, 5] = False  # a_4 of the paper tree with P = 3
+    with pytest.raises(ValueError, match=r"paper tree of depth 3.*\(0, 5\)"):
+        check_anchors_are_candidates("paper", 3, candidate_mask)
+    check_anchors_are_candidates("binary", 3, candidate_mask)  # reads no anchor
     with pytest.raises(ValueError, match="mu < rho"):
         tree_search(
             np.zeros((1, 8, 8), "float32"), moments.valid_mask(8),
@@ -203,5 +208,7 @@ def test_missing_anchor_in_sparse_mask_is_a_clear_error():
 
 def test_full_binary_depth_reaches_single_clips():
     assert [full_binary_depth(n) for n in (1, 2, 8, 9, 128)] == [1, 2, 4, 5, 8]
-    cells = anchor_cells("binary", 9, full_binary_depth(9))
-    assert all((i, i) in cells for i in range(9))
+    for clip in range(9):
+        scores = scores_with(9, {(clip, clip): 1.0})
+        node, _ = search_one(scores, "binary", full_binary_depth(9))
+        assert (node.start, node.end, node.split) == (clip, clip, -1)
