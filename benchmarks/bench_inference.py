@@ -45,7 +45,7 @@ from clear_tf.inference.localize import (  # noqa: E402
     full_fine_logits,
     pruned_fine_logits,
 )
-from clear_tf.inference.tree_search import tree_search  # noqa: E402
+from clear_tf.inference.tree_search import default_depth, tree_search  # noqa: E402
 from clear_tf.layers.mlp_fine_head import MLPFineHead  # noqa: E402
 from clear_tf.models import build_clear  # noqa: E402
 from clear_tf.training.run_dir import RunDir, load_config  # noqa: E402
@@ -240,7 +240,8 @@ def fine_stage_seconds(model, videos, config, max_videos: int, repeats: int) -> 
         masks = {"clear_f": tf.broadcast_to(candidate_mask, coarse.shape)}
         for tree in ("paper", "binary"):
             masks[tree] = tree_search(
-                coarse, candidate_mask, tree=tree, depth=int(model.tree_depth),
+                coarse, candidate_mask, tree=tree,
+                depth=default_depth(tree, num_clips, int(model.tree_depth)),
                 mu=settings.mu, rho=settings.rho,
             )["mask"]
         totals["full map"] += time_call(lambda: full(moment_map, queries).numpy(), repeats).median
@@ -296,7 +297,8 @@ def section_coarse_to_fine(
     )
     body += (
         f"\n\nRun `{run_dir}` ({config.data.dataset}, L = {model.num_clips}, P = "
-        f"{model.tree_depth}, μ = {config.inference.mu}, ρ = {config.inference.rho}); "
+        f"{model.tree_depth} for the paper tree, the binary tree down to one-clip nodes, "
+        f"μ = {config.inference.mu}, ρ = {config.inference.rho}); "
         "accuracy, scored share and R_T from `clear_tf.evaluation.evaluate_videos` on the "
         f"`{config.data.test_split}` split ({split_label}). Fine stage: `pruned_fine_logits` on the real J "
         "and q with each method's kept mask (tf.function, median of repeats, summed over "

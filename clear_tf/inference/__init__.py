@@ -18,6 +18,7 @@ from clear_tf.inference.reference import (
 from clear_tf.inference.tree_search import (
     anchor_cells,
     check_anchors_are_candidates,
+    default_depth,
     full_binary_depth,
     tree_search,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "anchor_cells",
     "check_anchors_are_candidates",
     "coarse_score_map",
+    "default_depth",
     "full_binary_depth",
     "localize",
     "make_localizer",

@@ -18,8 +18,8 @@ Methods (DESIGN §5):
 
 Scores are the fine probabilities sigmoid(logit) (coarse scores for ``clear_c``).
 
-Depth. The paper's tree must use the model's P (its anchors are the ones Γ₁ trained);
-the binary tree defaults to P as well, so one ``--tree_depth`` sets both searches.
+Depth: the paper's tree uses the model's P, the binary tree searches down to one-clip
+nodes (``tree_search.default_depth`` says why).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import tensorflow as tf
 from clear_tf.data.resample import l2_normalize_units, resample_features
 from clear_tf.inference.nms import ranked_moments
 from clear_tf.inference.reference import TREES
-from clear_tf.inference.tree_search import tree_search
+from clear_tf.inference.tree_search import default_depth, tree_search
 
 METHODS = ("clear", "clear_f", "clear_c")
 
@@ -64,8 +64,8 @@ def localize(
         duration: scalar, the video's duration in seconds.
         method: "clear", "clear_f" or "clear_c".
         tree: "paper" or "binary" (method "clear" only).
-        depth: tree layers, root included; None uses the model's P (``tree_depth``)
-            for both trees (see the module docstring for why the binary tree does too).
+        depth: tree layers, root included; None: the model's P (``tree_depth``) for the
+            paper tree, down to one-clip nodes for the binary tree (``default_depth``).
         mu: η <= μ descends to the left child (paper tree).
         rho: η > ρ selects the right child (paper tree).
         nms_threshold: temporal NMS IoU threshold.
@@ -111,7 +111,9 @@ def localize(
                 coarse_score_map(moment_map, queries, model.hidden_dim),
                 candidate_mask,
                 tree=tree,
-                depth=int(model.tree_depth) if depth is None else depth,
+                depth=default_depth(tree, num_clips, int(model.tree_depth))
+                if depth is None
+                else depth,
                 mu=mu,
                 rho=rho,
             )["mask"]

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from clear_tf import moments
 from clear_tf.inference import (
+    default_depth,
     localize,
     make_localizer,
     node_mask,
@@ -42,9 +43,8 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None):
                     scores_of_query, model.tree_depth, OPTIONS["mu"], OPTIONS["rho"]
                 )
             else:
-                node = reference_binary_search(
-                    scores_of_query, model.tree_depth, model.candidate_mask
-                )
+                depth = default_depth("binary", NUM_CLIPS, model.tree_depth)
+                node = reference_binary_search(scores_of_query, depth, model.candidate_mask)
             kept = node_mask(node, model.candidate_mask)
         cells = np.argwhere(kept)
         picked = reference_nms(

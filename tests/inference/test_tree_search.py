@@ -8,6 +8,7 @@ from clear_tf.inference import (
     TreeNode,
     anchor_cells,
     check_anchors_are_candidates,
+    default_depth,
     full_binary_depth,
     node_mask,
     reference_binary_search,
@@ -212,3 +213,9 @@ def test_full_binary_depth_reaches_single_clips():
         scores = scores_with(9, {(clip, clip): 1.0})
         node, _ = search_one(scores, "binary", full_binary_depth(9))
         assert (node.start, node.end, node.split) == (clip, clip, -1)
+
+
+def test_default_depth_is_p_for_the_paper_tree_and_full_for_the_binary_tree():
+    assert default_depth("paper", 32, 3) == 3
+    assert default_depth("binary", 32, 3) == 6
+    assert default_depth("binary", 128, 4) == 8
