@@ -175,8 +175,9 @@ def section_shared_encoding(repeats: int, shapes=INFERENCE_SHAPES) -> tuple[Sect
         "queries. *Re-encoded* (query-for-moment): M calls with one query each; they cost "
         "the same, so the median single-query call is reported. Random weights and "
         "features; models from the flagfiles (BERT = all-MiniLM-L6-v2, S = "
-        "`max_query_tokens`). With random weights the tree search usually keeps every "
-        "candidate (see the scored column), so these are worst-case fine-stage costs."
+        "`max_query_tokens`). With random weights the binary tree follows an arbitrary best "
+        "coarse candidate, so the share it keeps (the scored column) is not that of a "
+        "trained model (section 2)."
     )
     return Section("1. Inference per query: video encoded once vs per query", body, summary), measured
 
@@ -439,9 +440,10 @@ def section_scale(clip_counts, query_counts, queries_axis_clips: int, repeats: i
         "high-water RSS (`VmHWM`; TensorFlow, BERT and the model included), *RSS growth* the rise of "
         "the peak during the warm-up and timed `localize` calls (tracing included). Next to "
         "them, the analytic size of the largest of the moment map, J and the fused kept "
-        "cells (float32). With random weights the coarse scores carry no signal and the "
-        "tree search usually stops at the root, so all candidates are scored: the worst "
-        f"case of the pruned path. Plot: `{os.path.basename(plot_path)}` next to this report."
+        "cells (float32). With random weights the coarse scores carry no signal, so the "
+        "binary tree follows an arbitrary candidate and the scored share (its column) is "
+        "not that of a trained model; CLEAR-F's cost is that of 100%. Plot: "
+        f"`{os.path.basename(plot_path)}` next to this report."
     )
     save_scale_plot(by_clips, by_queries, queries_axis_clips, plot_path)
     growth = by_clips[-1]["ms_per_video"] / by_clips[0]["ms_per_video"]

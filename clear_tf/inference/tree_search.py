@@ -148,6 +148,27 @@ def tree_search(
     return {"mask": kept, "node_start": start, "node_end": end, "split": split, "layer": layer}
 
 
+def _root(num_queries, num_clips: int):
+    """Every query at the root: start, end, split (-1), layer (1), searching (True)."""
+    return (
+        tf.zeros([num_queries], tf.int32),
+        tf.fill([num_queries], num_clips - 1),
+        tf.fill([num_queries], -1),
+        tf.ones([num_queries], tf.int32),
+        tf.ones([num_queries], tf.bool),
+    )
+
+
+def _step(start, end, split, layer, mid, go_left, go_right, straddle):
+    """Applies one layer's decisions: descend left / right or stop on the straddling set."""
+    return (
+        tf.where(go_right, mid + 1, start),
+        tf.where(go_left, mid, end),
+        tf.where(straddle, mid, split),
+        tf.where(go_left | go_right, layer + 1, layer),
+    )
+
+
 def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: float):
     """The η rule on the paper tree's anchors; returns start, end, split, layer [M]."""
     num_queries = tf.shape(coarse_scores)[0]
@@ -160,11 +181,7 @@ def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: flo
         )
         return tf.gather_nd(coarse_scores, cells, batch_dims=1)
 
-    start = tf.zeros([num_queries], tf.int32)
-    end = tf.fill([num_queries], num_clips - 1)
-    split = tf.fill([num_queries], -1)
-    layer = tf.ones([num_queries], tf.int32)
-    searching = tf.ones([num_queries], tf.bool)
+    start, end, split, layer, searching = _root(num_queries, num_clips)
     for _ in range(depth - 1):
         searching &= end > start
         mid = end - 1
@@ -176,10 +193,7 @@ def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: flo
         go_right = searching & beaten & (eta > rho)
         go_left = searching & beaten & (eta <= mu) & ~go_right
         straddle = searching & beaten & ~go_right & ~go_left
-        start = tf.where(go_right, mid + 1, start)
-        end = tf.where(go_left, mid, end)
-        split = tf.where(straddle, mid, split)
-        layer = tf.where(go_left | go_right, layer + 1, layer)
+        start, end, split, layer = _step(start, end, split, layer, mid, go_left, go_right, straddle)
         searching = go_left  # a right node is a leaf of the paper's tree
     return start, end, split, layer
 
@@ -192,21 +206,14 @@ def _binary_search(coarse_scores, candidate_mask: np.ndarray, depth: int):
     best = tf.argmax(tf.reshape(masked, [num_queries, -1]), axis=1, output_type=tf.int32)
     best_start, best_end = best // num_clips, best % num_clips
 
-    start = tf.zeros([num_queries], tf.int32)
-    end = tf.fill([num_queries], num_clips - 1)
-    split = tf.fill([num_queries], -1)
-    layer = tf.ones([num_queries], tf.int32)
-    searching = tf.ones([num_queries], tf.bool)
+    start, end, split, layer, searching = _root(num_queries, num_clips)
     for _ in range(depth - 1):
         searching &= end > start
         mid = (start + end) // 2
         straddle = searching & (best_start <= mid) & (mid < best_end)
         go_left = searching & ~straddle & (best_end <= mid)
         go_right = searching & ~straddle & ~go_left
-        start = tf.where(go_right, mid + 1, start)
-        end = tf.where(go_left, mid, end)
-        split = tf.where(straddle, mid, split)
-        layer = tf.where(go_left | go_right, layer + 1, layer)
+        start, end, split, layer = _step(start, end, split, layer, mid, go_left, go_right, straddle)
         searching = go_left | go_right
     return start, end, split, layer
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
-from clear_tf.layers.candidate_cells import candidate_cells
+from clear_tf.losses.candidate_mean_loss import CandidateMeanLoss
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class FineAlignmentLoss(keras.losses.Loss):
+class FineAlignmentLoss(CandidateMeanLoss):
     """Mean BCE over the candidate moments between sigmoid(logits) and the IoU (Eq. 7).
 
     ``y_true`` is the IoU map [B, K, L, L] (``iou_map``), ``y_pred`` the fine logits
@@ -42,52 +41,21 @@ class FineAlignmentLoss(keras.losses.Loss):
     >>> loss(iou_map, fine_logits, sample_weight=query_mask)  # a scalar
     """
 
-    def __init__(
-        self,
-        min_iou=0.0,
-        max_iou=1.0,
-        sparse=False,
-        pooling_counts=(15, 8, 8, 8),
-        num_anchors=0,
-        name="fine_alignment_loss",
-        reduction="sum_over_batch_size",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
+    def __init__(self, min_iou=0.0, max_iou=1.0, name="fine_alignment_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
         if not max_iou > min_iou:
             raise ValueError(
                 f"FineAlignmentLoss needs max_iou > min_iou, got min_iou={min_iou}, max_iou={max_iou}"
             )
         self.min_iou = min_iou
         self.max_iou = max_iou
-        self.sparse = sparse
-        self.pooling_counts = [int(c) for c in pooling_counts]
-        self.num_anchors = num_anchors
 
-    def call(self, y_true, y_pred):
-        logits = ops.convert_to_tensor(y_pred)
-        iou = ops.cast(y_true, logits.dtype)
-        num_clips = logits.shape[-1]
-        mask = candidate_cells(num_clips, self.sparse, self.pooling_counts, self.num_anchors)
-        weights = ops.convert_to_tensor(mask.astype(np.float32) / mask.sum(), dtype=logits.dtype)
-        targets = ops.clip((iou - self.min_iou) / (self.max_iou - self.min_iou), 0.0, 1.0)
+    def cell_values(self, y_true, y_pred):
+        targets = ops.clip((y_true - self.min_iou) / (self.max_iou - self.min_iou), 0.0, 1.0)
         # BCE with logits: max(x, 0) - x·o + log(1 + exp(-|x|)).
-        bce = (
-            ops.relu(logits)
-            - logits * targets
-            + ops.log1p(ops.exp(-ops.abs(logits)))
-        )
-        return ops.sum(bce * weights, axis=(-2, -1))
+        return ops.relu(y_pred) - y_pred * targets + ops.log1p(ops.exp(-ops.abs(y_pred)))
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "min_iou": self.min_iou,
-                "max_iou": self.max_iou,
-                "sparse": self.sparse,
-                "pooling_counts": self.pooling_counts,
-                "num_anchors": self.num_anchors,
-            }
-        )
+        config.update({"min_iou": self.min_iou, "max_iou": self.max_iou})
         return config

@@ -1,4 +1,4 @@
-"""CoarseMapAlignmentLoss against a hand computation, its config, and its place in build_losses."""
+"""CoarseMapAlignmentLoss against a hand computation and its place in build_losses."""
 
 import keras
 import numpy as np
@@ -30,8 +30,6 @@ def test_sparse_candidates_follow_the_model():
     scores = np.ones((1, 1, 16, 16), np.float32)
     value = float(keras.ops.convert_to_numpy(loss.call(np.zeros_like(scores), scores))[0, 0])
     assert value == 1.0  # the mean of ones over whichever candidates, never a sum
-    again = CoarseMapAlignmentLoss.from_config(loss.get_config())
-    assert (again.sparse, again.pooling_counts, again.num_anchors) == (True, [2, 2], 1)
 
 
 def test_build_losses_adds_it_only_when_weighted():

@@ -4,7 +4,12 @@ import pytest
 
 from clear_tf import moments
 from clear_tf.config import Config
-from clear_tf.losses import CoarseAlignmentLoss, FineAlignmentLoss, build_losses
+from clear_tf.losses import (
+    CoarseAlignmentLoss,
+    CoarseMapAlignmentLoss,
+    FineAlignmentLoss,
+    build_losses,
+)
 
 RNG = np.random.default_rng(0)
 BATCH, SLOTS, ANCHORS, CLIPS, DIM = 3, 4, 5, 6, 16
@@ -79,7 +84,12 @@ def test_bad_iou_range_is_an_error():
 
 
 def test_config_round_trip():
-    for loss in (CoarseAlignmentLoss(hidden_dim=8), FineAlignmentLoss(0.5, 1.0, True, [3, 2], 3)):
+    candidate_set = {"sparse": True, "pooling_counts": [3, 2], "num_anchors": 3}
+    for loss in (
+        CoarseAlignmentLoss(hidden_dim=8),
+        FineAlignmentLoss(0.5, 1.0, **candidate_set),
+        CoarseMapAlignmentLoss(**candidate_set),
+    ):
         revived = keras.losses.deserialize(keras.losses.serialize(loss))
         assert type(revived) is type(loss) and revived.get_config() == loss.get_config()
 
