@@ -3,7 +3,8 @@ pipeline's rate against the step rate at the same shapes.
 
 A step is ``model.train_on_batch`` on one random batch of the real layout (B videos,
 K = 1 query each, the paper's pair batching), compiled as ``clear_tf.training`` does
-(Adam, Ψ = Γ₁ + αΓ₂) with ``run_eagerly`` / ``jit_compile`` set per mode.
+(Adam, the losses of ``build_losses``: Ψ = Γ₁ + αΓ₂ plus the coarse-map term when the
+flagfile weights it) with ``run_eagerly`` / ``jit_compile`` set per mode.
 """
 
 from __future__ import annotations
@@ -83,12 +84,14 @@ def random_batch(config, feature_dim: int, seed: int = 0) -> tuple[dict, dict, d
         "token_ids": token_ids[:, tf.newaxis],
         "padding_mask": tf.cast(padding_mask, tf.int32)[:, tf.newaxis],
     }
+    iou_map = tf.constant(rng.random((batch, 1, data.num_clips, data.num_clips)), tf.float32)
     y = {
         "anchor_similarity": tf.constant(rng.random((batch, 1, num_anchors)), tf.float32),
-        "fine_logits": tf.constant(rng.random((batch, 1, data.num_clips, data.num_clips)), tf.float32),
+        "fine_logits": iou_map,
+        "coarse_scores": iou_map,
     }
     weights = tf.ones([batch, 1], tf.float32)
-    return x, y, {"anchor_similarity": weights, "fine_logits": weights}
+    return x, y, {name: weights for name in y}
 
 
 def seconds_per_step(shape: TrainShape, mode: str, steps: int, warmup: int) -> float:
