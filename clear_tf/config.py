@@ -105,9 +105,13 @@ class InferenceConfig:
         "clear", "clear (coarse-to-fine), clear_f (rank all candidates by the fine head), "
         "clear_c (rank all candidates by the coarse score)."
     )
-    tree: str = _f("binary", "Tree for the coarse-to-fine search: paper (Algorithm 1) or binary.")
-    mu: float = _f(-0.1, "μ of Algorithm 1: η <= μ descends to the left child.")
-    rho: float = _f(0.1, "ρ of Algorithm 1: η > ρ selects the right child (μ < ρ).")
+    tree: str = _f(
+        "binary",
+        "Tree for the coarse-to-fine search: paper (Algorithm 1's η rule on the Eq. 2 "
+        "anchors) or binary (halves and straddling sets, following the best coarse candidate).",
+    )
+    mu: float = _f(-0.1, "μ of Algorithm 1 (paper tree): η <= μ descends to the left child.")
+    rho: float = _f(0.1, "ρ of Algorithm 1 (paper tree): η > ρ selects the right child (μ < ρ).")
     nms_threshold: float = _f(0.4, "Temporal NMS IoU threshold (TACoS 0.4, ActivityNet 0.5).")
     top_k: int = _f(5, "Moments returned per query after NMS.")
     recall_at: list = _f([1, 5], "The n values of R@n,IoU=m (top-n moments per query).")
