@@ -46,6 +46,13 @@ class DataConfig:
     eval_batch_size: int = _f(32, "Videos per batch during validation.")
     shuffle_buffer: int = _f(1024, "Shuffle buffer of training examples.")
     cache: bool = _f(True, "Cache preprocessed features in memory after the first epoch.")
+    feature_encoder: str = _f(
+        "",
+        "The image encoder the unit features were extracted with (python -m "
+        "clear_tf.extract_features --encoder); recorded in the export so that "
+        "`python -m clear_tf.localize --video` extracts the same features. Empty: taken "
+        "from the dataset when it records one, else unknown.",
+    )
 
 
 @dataclass
