@@ -22,7 +22,7 @@ def main(argv):
         return
     from clear_tf.training import train
 
-    train(config, flags_text=cli.flags_text())
+    train(config, flags_text=cli.flags_text(config))
 
 
 if __name__ == "__main__":

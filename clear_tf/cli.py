@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import os
 
-from absl import app
+# The command lines import this module before TensorFlow: its C++ start-up chatter
+# would hide the messages users need to read.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from clear_tf import config as config_lib
-from clear_tf.flags import FLAGS, config_from_flags, define_flags as _define_config_flags
+from absl import app  # noqa: E402
+
+from clear_tf import config as config_lib  # noqa: E402
+from clear_tf.flags import config_from_flags, define_flags as _define_config_flags  # noqa: E402
 
 
 def define_flags() -> None:
     """Registers every config field as a flag (see ``clear_tf.flags``)."""
     _define_config_flags()
-
-
-def _overlay_explicit_flags(base: config_lib.Config) -> config_lib.Config:
-    """``base`` with the values of the flags given on the command line (or in a flagfile)."""
-    from_flags = config_from_flags()
-    values = base.to_dict()
-    for section, fields in from_flags.to_dict().items():
-        for name, value in fields.items():
-            if FLAGS[name].present:
-                values[section][name] = value
-    return config_lib.Config.from_dict(values)
 
 
 def config_or_usage_error(argv, from_run_dir: bool = False) -> config_lib.Config:
@@ -40,20 +33,25 @@ def config_or_usage_error(argv, from_run_dir: bool = False) -> config_lib.Config
         config = config_from_flags()
         run_config = os.path.join(config.train.run_dir, "config.json")
         if from_run_dir and os.path.isfile(run_config):
-            from clear_tf.training.run_dir import RunDir, load_config
+            from clear_tf.run_dir import RunDir, load_config
 
-            config = _overlay_explicit_flags(load_config(RunDir(config.train.run_dir)))
+            config = config_from_flags(base=load_config(RunDir(config.train.run_dir)))
         config_lib.validate(config)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     return config
 
 
-def flags_text() -> str:
-    """The resolved values of every config flag, in flagfile syntax."""
+def flags_text(config: config_lib.Config) -> str:
+    """Every flag of ``config`` with its resolved value, in flagfile syntax."""
     lines = []
-    for name in sorted(config_lib.all_field_names()):
-        lines.append(FLAGS[name].serialize())
+    for name, value in sorted(config_lib.flag_values(config).items()):
+        if isinstance(value, bool):
+            lines.append(f"--{name}" if value else f"--no{name}")
+        elif isinstance(value, list):
+            lines.append(f"--{name}={','.join(str(item) for item in value)}")
+        else:
+            lines.append(f"--{name}={value}")
     return "\n".join(lines) + "\n"
 
 

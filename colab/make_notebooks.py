@@ -245,7 +245,7 @@ the command line). The plot shows, per query, the top moments on the video's tim
 import keras
 
 from clear_tf.export import Localizer, export_saved_model
-from clear_tf.training.run_dir import RunDir
+from clear_tf.run_dir import RunDir
 
 run = RunDir(config.train.run_dir)
 saved_model_dir = export_saved_model(keras.models.load_model(run.best_model), run.export, config=config)

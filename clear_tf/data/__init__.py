@@ -12,12 +12,11 @@ from clear_tf.data.preprocess import preprocess_video, validation_checks
 from clear_tf.data.query_tokenizer import QueryTokenizer
 from clear_tf.data.resample import l2_normalize_units, resample_features
 from clear_tf.data.sentence_vectors import SentenceVectors
-from clear_tf.data.targets import anchor_iou, moment_iou_map, temporal_iou
+from clear_tf.data.targets import moment_iou_map, temporal_iou
 
 __all__ = [
     "QueryTokenizer",
     "SentenceVectors",
-    "anchor_iou",
     "build_dataset",
     "l2_normalize_units",
     "load_split",

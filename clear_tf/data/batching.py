@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from clear_tf.data.targets import anchor_iou, moment_iou_map
+from clear_tf.data.targets import moment_iou_map
 
 
 def query_chunks(num_queries: tf.Tensor, queries_per_video: int, shuffle_seed=None) -> tf.Tensor:
@@ -81,14 +81,11 @@ def merge_parts(video_fields: dict, query_fields: dict) -> dict:
     return {**video_fields, **query_fields}
 
 
-def add_targets(batch: dict, num_clips: int, num_anchors: int) -> dict:
-    """Adds ``iou_map`` [B, K, L, L] and ``anchor_iou`` [B, K, R] (0 in padded slots)."""
-    duration = batch["duration"][:, tf.newaxis]
-    query_mask = batch["query_mask"]
-    iou_map = moment_iou_map(batch["times"], duration, num_clips)
-    anchors = anchor_iou(batch["times"], duration, num_clips, num_anchors)
-    return {
-        **batch,
-        "iou_map": iou_map * query_mask[..., tf.newaxis, tf.newaxis],
-        "anchor_iou": anchors * query_mask[..., tf.newaxis],
-    }
+def add_targets(batch: dict, num_clips: int) -> dict:
+    """Adds ``iou_map`` [B, K, L, L], the IoU of every cell with the ground truth (0 in padded slots).
+
+    Model-specific targets are derived from it (and from ``times``) by each model's
+    ``training_targets``.
+    """
+    iou_map = moment_iou_map(batch["times"], batch["duration"][:, tf.newaxis], num_clips)
+    return {**batch, "iou_map": iou_map * batch["query_mask"][..., tf.newaxis, tf.newaxis]}

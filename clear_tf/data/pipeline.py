@@ -7,8 +7,7 @@ from typing import Callable, Sequence
 
 import tensorflow as tf
 
-from clear_tf import moments
-from clear_tf.config import Config
+from clear_tf.config import Config, model_class
 from clear_tf.data.batching import add_targets, merge_parts, video_chunks
 from clear_tf.data.loading import load_split
 from clear_tf.data.preprocess import preprocess_video
@@ -73,7 +72,7 @@ def build_dataset(
         config: uses ``config.data`` (``num_pre_clips``, ``num_clips``,
             ``normalize_features``, ``queries_per_video``, ``max_query_tokens``,
             ``batch_size`` / ``eval_batch_size``, ``shuffle_buffer``, ``cache``) and
-            ``config.model`` (``tree_depth``, ``text_preset``).
+            ``config.model`` (``text_preset``, ``text_pooling``).
         training: shuffle and drop the remainder (True) or keep everything in order.
         seed: makes the training order reproducible; None draws a fresh order per run.
         input_context: from ``strategy.distribute_datasets_from_function``; shards the
@@ -90,15 +89,12 @@ def build_dataset(
     Returns:
         Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
         int32, ``padding_mask`` [B, K, S] bool, ``query_mask`` [B, K] float32,
-        ``iou_map`` [B, K, L, L] float32, ``anchor_iou`` [B, K, R] float32, ``times``
+        ``iou_map`` [B, K, L, L] float32, ``times``
         [B, K, 2] float32, ``duration`` [B] float32, and for bookkeeping ``video_id``
         [B] string, ``query_index`` [B, K] int32 (-1 in padded slots), ``sentence``
         [B, K] string.
     """
     data = config.data
-    num_anchors = moments.num_anchors(config.model.tree_depth)
-    # Fail now, not inside tf.data, when the anchors do not fit the map.
-    moments.anchor_positions(data.num_clips, num_anchors)
     if data.queries_per_video < 1:
         raise ValueError(f"queries_per_video must be >= 1, got {data.queries_per_video}")
     batch_size = data.batch_size if training else data.eval_batch_size
@@ -152,21 +148,22 @@ def build_dataset(
     batches = elements.batch(batch_size, drop_remainder=training)
     batches = batches.map(
         lambda video_fields, query_fields: add_targets(
-            merge_parts(video_fields, query_fields), data.num_clips, num_anchors
+            merge_parts(video_fields, query_fields), data.num_clips
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
+def split_for_keras(batch: dict, config: Config) -> tuple[dict, dict, dict]:
     """``(x, y, sample_weight)`` for ``keras.Model.fit`` (ARCHITECTURE.md, "Batch dict").
 
-    Drops the bookkeeping keys (``video_id``, ``query_index``, ``sentence``, ``times``,
-    ``duration``); padded query slots get sample weight 0. A batch with sentence
-    vectors feeds ``sentence_embedding`` in place of the tokens.
+    ``x`` holds the generic model inputs; a batch with sentence vectors feeds
+    ``sentence_embedding`` in place of the tokens. ``y`` is the chosen model's
+    ``training_targets`` and every target's sample weight is ``query_mask`` (padded
+    query slots weigh 0). The bookkeeping keys are dropped.
     """
-    if "sentence_embedding" in batch:  # for CLEAR.sentence_vector_model()
+    if "sentence_embedding" in batch:  # for a model's sentence-vector training view
         x = {"features": batch["features"], "sentence_embedding": batch["sentence_embedding"]}
     else:
         # The model takes an int32 mask: Keras reduces the first distributed batch with
@@ -176,12 +173,7 @@ def split_for_keras(batch: dict) -> tuple[dict, dict, dict]:
             "token_ids": batch["token_ids"],
             "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
         }
-    # ``coarse_scores`` has a loss only with ``--coarse_map_weight`` > 0; Keras ignores it otherwise.
-    y = {
-        "anchor_similarity": batch["anchor_iou"],
-        "fine_logits": batch["iou_map"],
-        "coarse_scores": batch["iou_map"],
-    }
+    y = model_class(config.model_name).training_targets(batch, config)
     sample_weight = {name: batch["query_mask"] for name in y}
     return x, y, sample_weight
 
@@ -196,7 +188,7 @@ def make_distributed_dataset(
     seed: int | None = None,
     keras_inputs: bool = True,
     repeat: bool = False,
-    text_vectors: bool = False,
+    text_vectors: bool | None = None,
 ) -> tf.distribute.DistributedDataset:
     """``build_dataset`` under ``strategy.distribute_datasets_from_function``.
 
@@ -215,7 +207,8 @@ def make_distributed_dataset(
         seed: as in ``build_dataset``; defaults to ``config.train.seed``.
         keras_inputs: map the batches through ``split_for_keras`` (what ``fit`` takes).
         repeat: as in ``build_dataset`` (needed with ``steps_per_epoch``).
-        text_vectors: as in ``build_dataset``.
+        text_vectors: as in ``build_dataset``; None: what the chosen model trains on
+            (``trains_on_sentence_vectors``).
 
     Returns:
         The distributed dataset.
@@ -224,6 +217,8 @@ def make_distributed_dataset(
         raise ValueError("pass exactly one of splits and examples_fn")
     if seed is None:
         seed = config.train.seed
+    if text_vectors is None:
+        text_vectors = model_class(config.model_name).trains_on_sentence_vectors(config.model)
     if examples_fn is None:
         examples_fn = functools.partial(
             load_split, config, splits, shuffle_files=training, seed=seed
@@ -240,7 +235,7 @@ def make_distributed_dataset(
             text_vectors=text_vectors,
         )
         if keras_inputs:
-            dataset = dataset.map(split_for_keras)
+            dataset = dataset.map(functools.partial(split_for_keras, config=config))
         return dataset
 
     return strategy.distribute_datasets_from_function(dataset_fn)

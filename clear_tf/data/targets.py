@@ -1,5 +1,5 @@
-"""Training targets in TF ops: IoU of every candidate moment and every anchor with the
-ground truth (the L×L map of DESIGN §4 and the anchors of Eq. 2).
+"""Training targets in TF ops: IoU of every candidate moment with the ground truth (the
+L×L map of DESIGN §4), which every model's targets start from.
 
 Geometry follows ``clear_tf.moments``: candidate (i, j), i <= j, spans
 ``[i·T/L, (j+1)·T/L]``; IoU is Eq. 4 (``moments.temporal_iou``), here in TF so that it
@@ -8,7 +8,6 @@ runs inside ``tf.data`` on whole batches.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from clear_tf import moments
@@ -44,27 +43,3 @@ def moment_iou_map(times: tf.Tensor, duration: tf.Tensor, num_clips: int) -> tf.
     gt_end = times[..., 1, tf.newaxis, tf.newaxis]
     iou = temporal_iou(cell_starts, cell_ends, gt_start, gt_end)
     return iou * tf.constant(moments.valid_mask(num_clips), tf.float32)
-
-
-def anchor_iou(times: tf.Tensor, duration: tf.Tensor, num_clips: int, num_anchors: int) -> tf.Tensor:
-    """IoU of each of the R anchors of Eq. 2 with each ground-truth moment.
-
-    Args:
-        times: float32 [..., 2], ground-truth (start, end) seconds.
-        duration: float32, seconds, broadcastable to ``times[..., 0]``.
-        num_clips: L.
-        num_anchors: R (``moments.num_anchors(tree_depth)``).
-
-    Returns:
-        float32 [..., R]; entry r-1 belongs to the paper's anchor a_r.
-    """
-    positions = np.asarray(moments.anchor_positions(num_clips, num_anchors), np.float32)
-    anchor_starts = tf.constant(positions[:, 0] / num_clips)
-    anchor_ends = tf.constant((positions[:, 1] + 1.0) / num_clips)
-    seconds_per_video = tf.convert_to_tensor(duration, tf.float32)[..., tf.newaxis]
-    return temporal_iou(
-        anchor_starts * seconds_per_video,
-        anchor_ends * seconds_per_video,
-        times[..., 0, tf.newaxis],
-        times[..., 1, tf.newaxis],
-    )

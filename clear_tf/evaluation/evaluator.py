@@ -22,8 +22,9 @@ class EvalResult:
         predictions: one dict per query (video, sentence, ground truth, top-k moments).
         total_seconds: R_T, wall time of localization over the split (every video
             encoded once for all its queries; tracing excluded).
-        scored_fraction: mean share of the candidates whose fine score was computed.
-        method: "clear", "clear_f" or "clear_c"; ``tree`` for "clear".
+        scored_fraction: mean share of the candidates whose expensive score was computed.
+        method: the model's inference method (e.g. "clear", "clear_f").
+        options: the method's search options used (e.g. ``{"tree": "binary"}``).
     """
 
     metrics: dict
@@ -31,7 +32,12 @@ class EvalResult:
     total_seconds: float
     scored_fraction: float
     method: str
-    tree: str | None
+    options: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def variant(self) -> str:
+        """``method`` plus its categorical options (CLEAR: the tree), for file names."""
+        return "_".join([self.method, *(v for v in self.options.values() if isinstance(v, str))])
 
     @property
     def num_queries(self) -> int:
@@ -46,41 +52,32 @@ class EvalResult:
             "scored_fraction": round(self.scored_fraction, 4),
             "num_queries": self.num_queries,
             "inference": self.method,
-            "tree": self.tree,
+            **self.options,
         }
 
 
-def evaluate_videos(
-    model,
-    videos,
-    config: Config,
-    *,
-    inference: str,
-    tree: str | None = None,
-    mu: float | None = None,
-    rho: float | None = None,
-) -> EvalResult:
-    """Runs ``clear_tf.inference.localize`` on every video and scores it (DESIGN §5).
+def evaluate_videos(model, videos, config: Config, *, inference: str | None = None, **options) -> EvalResult:
+    """Runs the model's ``localize`` on every video and scores it (DESIGN §5).
 
     Args:
-        model: a CLEAR model.
+        model: a ``clear_tf.models.MomentLocalizer``.
         videos: an iterable of ``EvalVideo``.
-        config: NMS threshold, top-k, n, m, strictness, μ/ρ and tree defaults.
-        inference: "clear", "clear_f" or "clear_c".
-        tree: the tree for "clear" (default ``config.inference.tree``).
-        mu, rho: thresholds of the tree search (default from ``config.inference``).
+        config: NMS threshold, top-k, n, m, strictness, and the model's search options.
+        inference: the model's inference method (default ``config.inference_method``).
+        **options: search options overriding the config's (CLEAR: ``tree``, ``mu``,
+            ``rho``); options the method does not use are dropped from the result.
     """
     settings = config.inference
-    tree = tree or settings.tree
+    inference = inference or config.inference_method
+    options = {**type(model).search_options(config.model), **options}
+    options = {name: value for name, value in options.items() if model.uses_option(inference, name)}
     localize_video = make_localizer(
         model,
         method=inference,
-        tree=tree,
-        mu=settings.mu if mu is None else mu,
-        rho=settings.rho if rho is None else rho,
         nms_threshold=settings.nms_threshold,
         top_k=settings.top_k,
         normalize_features=config.data.normalize_features,
+        **options,
     )
     predictions, fractions, total_seconds, traced = [], [], 0.0, False
     for video in videos:
@@ -128,7 +125,7 @@ def evaluate_videos(
         total_seconds=total_seconds,
         scored_fraction=float(np.mean(np.concatenate(fractions))),
         method=inference,
-        tree=tree if inference == "clear" else None,
+        options=options,
     )
 
 

@@ -1,28 +1,23 @@
-"""SavedModel export, the ``Localizer`` Python API and request checking (DESIGN §6).
+"""SavedModel export, the ``Localizer`` Python client and request checking (DESIGN §6).
 
-``export_saved_model`` writes ``<export_dir>/<version>/``; ``Localizer`` serves it from
-Python; ``python -m clear_tf.localize`` from the command line; ``docs/SERVING.md`` shows
-TF Serving.
+``export_saved_model`` writes ``<export_dir>/<version>/`` (``saved_model``) with the
+signatures of ``signatures``, the input checks of ``checks`` and the metadata of
+``metadata``, published atomically (``versions``); ``Localizer`` (``client``) serves
+it from Python; ``python -m clear_tf.localize`` from the command line;
+``docs/SERVING.md`` shows TF Serving.
 """
 
-from clear_tf.export.localizer import Localizer
+from clear_tf.export.client import Localizer
+from clear_tf.export.metadata import METADATA_PATH, read_metadata
 from clear_tf.export.request import (
     InvalidRequestError,
     check_request,
     load_features,
     read_queries_file,
 )
-from clear_tf.export.saved_model import (
-    DEFAULT_VERSION,
-    MAPS_SIGNATURE,
-    METADATA_PATH,
-    SERVING_SIGNATURE,
-    TEXT_SIGNATURE,
-    export_saved_model,
-    next_version,
-    read_metadata,
-    resolve_version,
-)
+from clear_tf.export.saved_model import DEFAULT_VERSION, export_saved_model
+from clear_tf.export.signatures import MAPS_SIGNATURE, SERVING_SIGNATURE, TEXT_SIGNATURE
+from clear_tf.export.versions import next_version, resolve_version
 
 __all__ = [
     "DEFAULT_VERSION",

@@ -1,44 +1,17 @@
-"""Coarse-to-fine inference: tree search (paper / binary), temporal NMS, localization."""
+"""Inference every model shares: candidate geometry, temporal NMS, the traced localizer.
 
-from clear_tf.inference.localize import (
-    METHODS,
-    coarse_score_map,
-    localize,
-    make_localizer,
-)
+Each model's scoring (CLEAR's coarse-to-fine search, ...) lives in its folder and is
+reached through ``MomentLocalizer.localize``.
+"""
+
+from clear_tf.inference.candidates import candidate_seconds, prepare_features
+from clear_tf.inference.localizer_function import make_localizer
 from clear_tf.inference.nms import ranked_moments, temporal_nms
-from clear_tf.inference.reference import (
-    TREES,
-    TreeNode,
-    node_mask,
-    reference_binary_search,
-    reference_nms,
-    reference_paper_search,
-)
-from clear_tf.inference.tree_search import (
-    anchor_cells,
-    check_anchors_are_candidates,
-    default_depth,
-    full_binary_depth,
-    tree_search,
-)
 
 __all__ = [
-    "METHODS",
-    "TREES",
-    "TreeNode",
-    "anchor_cells",
-    "check_anchors_are_candidates",
-    "coarse_score_map",
-    "default_depth",
-    "full_binary_depth",
-    "localize",
+    "candidate_seconds",
     "make_localizer",
-    "node_mask",
+    "prepare_features",
     "ranked_moments",
-    "reference_binary_search",
-    "reference_nms",
-    "reference_paper_search",
     "temporal_nms",
-    "tree_search",
 ]

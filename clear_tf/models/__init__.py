@@ -1,15 +1,13 @@
-"""Models and the registry that picks one by name (``--model``-style selection)."""
+"""Models: the ``MomentLocalizer`` contract and the registry that picks one by name (``--model``)."""
 
-from clear_tf.models.clear import CLEAR, build_clear
+from clear_tf.models.base import MomentLocalizer
+from clear_tf.models.registry import build_model, load_model, model_class, model_names, register_model
 
-MODEL_BUILDERS = {"clear": build_clear}
-
-
-def get_model_builder(name: str):
-    """The builder ``(config: clear_tf.config.Config, feature_dim: int) -> keras.Model``."""
-    if name not in MODEL_BUILDERS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODEL_BUILDERS)}")
-    return MODEL_BUILDERS[name]
-
-
-__all__ = ["CLEAR", "MODEL_BUILDERS", "build_clear", "get_model_builder"]
+__all__ = [
+    "MomentLocalizer",
+    "build_model",
+    "load_model",
+    "model_class",
+    "model_names",
+    "register_model",
+]

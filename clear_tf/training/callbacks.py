@@ -10,56 +10,57 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf.config import Config
-from clear_tf.training.run_dir import write_json_atomic
+from clear_tf.run_dir import write_json_atomic
 
 
 class ValidationRecall(keras.callbacks.Callback):
     """Adds the validation table (``val_R@1,IoU=0.5``, ``val_mIoU``, ...) to each epoch's logs.
 
-    It runs the evaluation protocol (DESIGN §5) on the validation videos with full fine
-    ranking (CLEAR-F), so that early stopping and the best checkpoint select on the
-    metric the paper reports rather than on the loss. Put it before the callbacks that
-    read those logs.
+    It runs the evaluation protocol (DESIGN §5) on the validation videos with the
+    model's ``validation_method`` (CLEAR: full fine ranking, CLEAR-F), so that early
+    stopping and the best checkpoint select on the metric the paper reports rather than
+    on the loss. Put it before the callbacks that read those logs.
 
     Args:
-        clear_model: the CLEAR model being trained (what ``fit`` runs may be a view of
-            it, ``CLEAR.sentence_vector_model()``, that shares its weights).
+        model: the ``MomentLocalizer`` being trained (what ``fit`` runs may be a view
+            of it, ``training_model()``, that shares its weights).
         videos: prepared validation videos (``clear_tf.evaluation.prepare_videos``).
         config: the run's config (inference settings: NMS threshold, thresholds, n).
     """
 
-    def __init__(self, clear_model, videos, config: Config):
+    def __init__(self, model, videos, config: Config):
         super().__init__()
-        self.clear_model = clear_model
+        self.localizer = model
         self.videos = videos
         self.config = config
 
     def on_epoch_end(self, epoch, logs=None):
         from clear_tf.evaluation import evaluate_videos
 
-        result = evaluate_videos(self.clear_model, self.videos, self.config, inference="clear_f")
+        method = self.localizer.validation_method or None
+        result = evaluate_videos(self.localizer, self.videos, self.config, inference=method)
         for name, value in result.metrics.items():
             logs[f"val_{name}"] = value
 
 
 class FullModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``ModelCheckpoint`` that saves the CLEAR model even when ``fit`` runs a view of it.
+    """``ModelCheckpoint`` that saves the whole model even when ``fit`` runs a view of it.
 
-    Training on precomputed sentence vectors fits ``CLEAR.sentence_vector_model()``,
-    which shares every weight with the CLEAR model but has no BERT and no token
-    inputs; the checkpoint must be the complete model that evaluation and export load.
+    A model's ``training_model()`` may be a view (CLEAR on precomputed sentence vectors
+    has no BERT and no token inputs) that shares every weight; the checkpoint must be
+    the complete model that evaluation and export load.
 
     Args:
-        clear_model: the model to save.
+        model: the model to save.
         *args, **kwargs: ``keras.callbacks.ModelCheckpoint`` arguments.
     """
 
-    def __init__(self, clear_model, *args, **kwargs):
+    def __init__(self, model, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.clear_model = clear_model
+        self.full_model = model
 
     def set_model(self, model):
-        super().set_model(self.clear_model)
+        super().set_model(self.full_model)
 
 
 class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
@@ -91,42 +92,45 @@ class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
 
 
 class LossAliases(keras.callbacks.Callback):
-    """Logs the paper's names Γ₁ (``gamma1``), Γ₂ (``gamma2``), Ψ (``psi``) and the learning rate.
+    """Logs the model's paper names of its losses (CLEAR: Γ₁ ``gamma1``, Γ₂ ``gamma2``, Ψ ``psi``)
+    and the learning rate.
 
     Keras names per-output losses after the outputs (``anchor_similarity_loss``,
     ``fine_logits_loss``); the aliases make TensorBoard read like the paper.
+
+    Args:
+        aliases: Keras log name → paper name (``MomentLocalizer.loss_aliases``).
     """
 
-    _ALIASES = {
-        "anchor_similarity_loss": "gamma1",
-        "coarse_scores_loss": "gamma1_binary_nodes",
-        "fine_logits_loss": "gamma2",
-        "loss": "psi",
-    }
+    def __init__(self, aliases: dict[str, str]):
+        super().__init__()
+        self.aliases = dict(aliases)
 
     def on_epoch_end(self, epoch, logs=None):
         for prefix in ("", "val_"):
-            for keras_name, paper_name in self._ALIASES.items():
+            for keras_name, paper_name in self.aliases.items():
                 if prefix + keras_name in logs:
                     logs[prefix + paper_name] = logs[prefix + keras_name]
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
 class ConfidenceMapImages(keras.callbacks.Callback):
-    """Writes images of the fine confidence map with the ground truth for a few val queries.
+    """Writes images of the confidence map with the ground truth for a few val queries.
 
     Args:
-        clear_model: the CLEAR model being trained.
+        model: the ``MomentLocalizer`` being trained (its ``confidence_maps``).
         videos: prepared validation videos; the first query of the first
             ``num_queries`` videos is drawn.
         log_dir: TensorBoard folder (images go to ``<log_dir>/images``).
         num_queries: how many queries to draw each epoch.
+        normalize_features: as in training (``--normalize_features``).
     """
 
-    def __init__(self, clear_model, videos, log_dir: str, num_queries: int = 4):
+    def __init__(self, model, videos, log_dir: str, num_queries: int = 4, normalize_features: bool = False):
         super().__init__()
-        self.clear_model = clear_model
+        self.localizer = model
         self.videos = list(itertools.islice(videos, num_queries))
+        self.normalize_features = normalize_features
         self.writer = tf.summary.create_file_writer(f"{log_dir}/images")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -134,19 +138,16 @@ class ConfidenceMapImages(keras.callbacks.Callback):
 
         images = []
         for video in self.videos:
-            outputs = self.clear_model(
-                {
-                    "features": video.features[None],
-                    "token_ids": video.token_ids[None, :1],
-                    "padding_mask": video.padding_mask[None, :1].astype("int32"),
-                },
-                training=False,
+            scores = self.localizer.confidence_maps(
+                tf.constant(video.features, tf.float32),
+                tf.constant(video.token_ids[:1], tf.int32),
+                tf.constant(video.padding_mask[:1], tf.bool),
+                self.normalize_features,
             )
-            scores = keras.ops.convert_to_numpy(keras.ops.sigmoid(outputs["fine_logits"]))[0, 0]
             images.append(
                 confidence_map_image(
-                    scores,
-                    mask=self.clear_model.candidate_mask,
+                    scores.numpy()[0],
+                    mask=self.localizer.candidate_mask,
                     ground_truth=video.times[0],
                     duration=video.duration,
                     title=video.sentences[0],

@@ -11,39 +11,35 @@ import keras
 from clear_tf import data as data_lib
 from clear_tf import dataset_info
 from clear_tf import evaluation
-from clear_tf import losses as losses_lib
 from clear_tf import models
 from clear_tf.config import Config
+from clear_tf.run_dir import RunDir, save_config, write_json_atomic
 from clear_tf.training import callbacks as callbacks_lib
-from clear_tf.training.run_dir import RunDir, save_config, write_json_atomic
 from clear_tf.training.strategy import configure_determinism, make_strategy
 
-def compile_model(model: keras.Model, config: Config) -> None:
-    """Adam and Ψ = Γ₁ + αΓ₂ (Eq. 9) as per-output Keras losses."""
-    loss, loss_weights = losses_lib.build_losses(config)
-    model.compile(
+
+def compile_model(trained: keras.Model, model: models.MomentLocalizer, config: Config) -> None:
+    """Adam and the model's losses (CLEAR: Ψ = Γ₁ + αΓ₂, Eq. 9) on ``trained``'s outputs."""
+    loss, loss_weights = model.build_losses(config)
+    trained.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate),
         loss=loss,
         loss_weights=loss_weights,
     )
 
 
-def uses_sentence_vectors(config: Config) -> bool:
-    """A frozen text encoder trains on sentence vectors computed once per query."""
-    return not config.model.text_trainable
-
-
 def build_model(config: Config, feature_dim: int, strategy) -> tuple[keras.Model, keras.Model]:
-    """The CLEAR model and the compiled model ``fit`` runs (the same, or a view of it).
+    """The chosen model and the compiled graph ``fit`` runs (the same, or a view of it).
 
-    With a frozen text encoder, ``fit`` runs ``CLEAR.sentence_vector_model()``, which
-    shares every weight but takes precomputed sentence vectors (the paper's
-    pre-extracted BERT features) and so skips BERT in every step.
+    A model may train a weight-sharing view of itself (``training_model``): CLEAR with
+    a frozen text encoder fits ``CLEAR.sentence_vector_model()``, which takes
+    precomputed sentence vectors (the paper's pre-extracted BERT features) and so skips
+    BERT in every step.
     """
     with strategy.scope():
-        model = models.build_clear(config, feature_dim)
-        trained = model.sentence_vector_model() if uses_sentence_vectors(config) else model
-        compile_model(trained, config)
+        model = models.build_model(config, feature_dim)
+        trained = model.training_model()
+        compile_model(trained, model, config)
     return model, trained
 
 
@@ -52,7 +48,7 @@ def _callbacks(config: Config, run: RunDir, model, val_videos) -> list[keras.cal
     return [
         # First: the callbacks below read the metrics it adds to the logs.
         callbacks_lib.ValidationRecall(model, val_videos, config),
-        callbacks_lib.LossAliases(),
+        callbacks_lib.LossAliases(model.loss_aliases),
         callbacks_lib.StepAndEpochBackup(run.backup, save_freq=config.train.backup_every_steps),
         callbacks_lib.FullModelCheckpoint(model, run.last_model),
         callbacks_lib.FullModelCheckpoint(
@@ -62,13 +58,15 @@ def _callbacks(config: Config, run: RunDir, model, val_videos) -> list[keras.cal
             monitor=monitor, mode="max", patience=config.train.early_stopping_patience
         ),
         keras.callbacks.TensorBoard(run.logs),
-        callbacks_lib.ConfidenceMapImages(model, val_videos, run.logs, config.train.num_plot_queries),
+        callbacks_lib.ConfidenceMapImages(
+            model, val_videos, run.logs, config.train.num_plot_queries, config.data.normalize_features
+        ),
         keras.callbacks.CSVLogger(os.path.join(run.root, "history.csv"), append=True),
     ]
 
 
 def train(config: Config, flags_text: str | None = None) -> dict:
-    """Trains CLEAR as ``config`` says and returns the test results written to results.json.
+    """Trains ``config.model_name`` as ``config`` says; returns the test results written to results.json.
 
     Running the same command again after a crash resumes from the last backup
     (written every ``backup_every_steps`` steps and at every epoch end): weights,
@@ -87,7 +85,6 @@ def train(config: Config, flags_text: str | None = None) -> dict:
         config,
         splits=config.data.train_splits,
         repeat=bool(config.train.steps_per_epoch),
-        text_vectors=uses_sentence_vectors(config),
     )
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
     model, trained = build_model(config, feature_dim, strategy)
@@ -104,17 +101,16 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     )
     train_seconds = time.time() - started
 
-    best = keras.models.load_model(run.best_model) if os.path.exists(run.best_model) else model
+    best = models.load_model(run.best_model) if os.path.exists(run.best_model) else model
     test_videos = evaluation.prepare_videos(config, config.data.test_split)
-    result = evaluation.evaluate_videos(best, test_videos, config, inference=config.inference.inference)
+    result = evaluation.evaluate_videos(best, test_videos, config)
     baseline = evaluation.prior_baseline_metrics(config, test_videos)
     results = {
+        "model": config.model_name,
         "dataset": config.data.dataset,
         "split": config.data.test_split,
         "protocol": evaluation.protocol_description(config),
         "train_splits": list(config.data.train_splits),
-        "inference": config.inference.inference,
-        "tree": config.inference.tree,
         "epochs_run": len(history.epoch),
         "train_seconds": round(train_seconds, 1),
         **result.summary(),
@@ -127,7 +123,7 @@ def train(config: Config, flags_text: str | None = None) -> dict:
     return results
 
 
-def _export(model: keras.Model, config: Config, run: RunDir) -> None:
+def _export(model: models.MomentLocalizer, config: Config, run: RunDir) -> None:
     from clear_tf.export import export_saved_model
 
     export_saved_model(model, run.export, config=config)

@@ -24,14 +24,13 @@ candidates; the search never looks at fine scores.
 Why the binary tree does not apply the η rule to span anchors (a deviation from the
 letter of DESIGN §5, which leaves the binary tree's node scores open): η compares the
 coarse scores of a node's span with those of its halves, and a span's score is a poor
-IoU estimate: it is one dot product on a max-pool over the whole span. On the demo's
-validation split (652 queries) the span cells' scores correlate 0.70-0.81 with their
-IoU and the η search fell 4.6-8.7 points of R@1,IoU=0.5 below CLEAR-F at every μ, ρ
-and depth we tried. Every candidate's coarse score costs 1/(d + 1) of the fine head's
-work, and with the coarse map trained on every candidate (``--coarse_map_weight``)
-the best coarse candidate points to the right part reliably: following it scored
-18% of the candidates at 2.3 points *above* CLEAR-F on the same model (the fine head
-no longer sees far-away look-alikes). The paper's tree keeps the paper's η rule.
+IoU estimate: it is one dot product on a max-pool over the whole span, and on the
+demo's validation split the η search stayed well below CLEAR-F at every μ, ρ and depth
+tried (BENCHMARKS.md has the figures). Every candidate's coarse score costs 1/(d + 1)
+of the fine head's work, and with the coarse map trained on every candidate
+(``--coarse_map_weight``) the best coarse candidate points to the right part reliably,
+and the fine head no longer sees far-away look-alikes. The paper's tree keeps the
+paper's η rule.
 """
 
 from __future__ import annotations
@@ -42,7 +41,11 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import moments
-from clear_tf.inference.reference import ETA_DENOMINATOR_FLOOR, TREES
+from clear_tf.models.clear.config import TREES
+
+# |y| below this is treated as this value in η = (z - y) / |y|, so that y = 0 gives a
+# huge η of the sign of z - y instead of a division by zero.
+ETA_DENOMINATOR_FLOOR = 1e-6
 
 
 def full_binary_depth(num_clips: int) -> int:
@@ -55,9 +58,8 @@ def default_depth(tree: str, num_clips: int, tree_depth: int) -> int:
 
     The paper tree must stop at P (its anchors are the ones Γ₁ trained). The binary
     tree searches to one-clip nodes, so it stops on the smallest node whose split the
-    best coarse candidate crosses: on the demo model (val / test) that scored 15.1% /
-    13.9% of the candidates at R@1,IoU=0.5 56.6 / 53.3, against 17.9% / 16.8% at
-    54.6 / 50.4 when stopped at P = 3 (CLEAR-F: 54.3 / 52.4).
+    best coarse candidate crosses; on the demo's validation split that kept fewer
+    candidates at a higher recall than stopping at P (BENCHMARKS.md).
     """
     _check_tree(tree, tree_depth)
     return tree_depth if tree == "paper" else full_binary_depth(num_clips)

@@ -1,4 +1,4 @@
-"""``Localizer``: the Python API over an exported SavedModel."""
+"""``Localizer``: the Python client of an exported SavedModel (any model of the toolkit)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ from typing import Sequence
 import numpy as np
 
 from clear_tf.export.request import InvalidRequestError, check_request
-from clear_tf.export.saved_model import (
-    MAPS_SIGNATURE,
-    TEXT_SIGNATURE,
-    read_metadata,
-    resolve_version,
-)
+from clear_tf.export.metadata import read_metadata
+from clear_tf.export.signatures import MAPS_SIGNATURE, TEXT_SIGNATURE
+from clear_tf.export.versions import resolve_version
 
 
 class Localizer:
-    """Localizes natural-language queries in a video with an exported CLEAR model.
+    """Localizes natural-language queries in a video with an exported model.
 
     Loads the SavedModel written by ``clear_tf.export.export_saved_model`` and calls its
     ``localize_text`` signature, so the tokenizer baked into the export is the one

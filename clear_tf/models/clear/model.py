@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 from clear_tf import moments, text_presets
 from clear_tf.layers import (
-    AnchorGather,
-    BiTCN,
     CandidateMask,
     ClipPooling,
+    ConvFineHead,
     MomentMap,
     QueryMomentFusion,
-    QueryMomentSimilarity,
     SentenceEncoder,
     candidate_cells,
-    get_fine_head,
 )
+from clear_tf.losses import FineAlignmentLoss
+from clear_tf.models.base import MomentLocalizer
+from clear_tf.models.clear import search, stats, threshold_search
+from clear_tf.models.clear.anchor_gather import AnchorGather
+from clear_tf.models.clear.anchors import anchor_iou
+from clear_tf.models.clear.bi_tcn import BiTCN
+from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
+from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
+from clear_tf.models.clear.config import MOMENT_MAPS, ClearConfig
+from clear_tf.models.clear.mlp_fine_head import MLPFineHead
+from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity
 
-MOMENT_MAPS = ("dense", "sparse")
 INVALID_LOGIT = -1e4
+FINE_HEADS = {"mlp": MLPFineHead, "conv": ConvFineHead}
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class CLEAR(keras.Model):
+class CLEAR(MomentLocalizer):
     """Coarse-to-fine cross-modal moment localization (CLEAR).
 
     VRN: unit features [B, N, D] → Bi-TCN (Eq. 1) → pooling to L clips → moment map
@@ -60,8 +69,7 @@ class CLEAR(keras.Model):
         moment_mlp_layers: Dense + ReLU layers turning pooled moments into Ĉ.
         text_pooling: "mean" or "cls" sentence vector.
         text_trainable: fine-tune BERT.
-        fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from
-            ``clear_tf.layers.FINE_HEADS``.
+        fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from ``FINE_HEADS``.
         fine_head_layers: layers of the fine head, the last giving the logit.
         fine_head_kernel_size: kernel of the conv head.
         tree_depth: P; R = 2P - 1 anchors.
@@ -144,7 +152,9 @@ class CLEAR(keras.Model):
             query_inputs, sentence_encoder(query_inputs), name="query_encoder"
         )
 
-        fine_head_class = get_fine_head(fine_head_type)
+        if fine_head_type not in FINE_HEADS:
+            raise ValueError(f"fine_head_type must be one of {sorted(FINE_HEADS)}, got {fine_head_type!r}")
+        fine_head_class = FINE_HEADS[fine_head_type]
         if fine_head_type == "conv":
             fine_head = fine_head_class(
                 hidden_dim,
@@ -276,36 +286,140 @@ class CLEAR(keras.Model):
         config["text_backbone"] = keras.layers.deserialize(config["text_backbone"])
         return cls(**config)
 
+    # === The MomentLocalizer contract ===
+
+    config_class = ClearConfig
+    inference_methods = search.METHODS
+    method_options = {"clear": ("tree", "depth", "mu", "rho"), "clear_f": (), "clear_c": ()}
+    validation_method = "clear_f"
+    loss_aliases = {
+        "anchor_similarity_loss": "gamma1",
+        "coarse_scores_loss": "gamma1_coarse_map",
+        "fine_logits_loss": "gamma2",
+        "loss": "psi",
+    }
+
     @classmethod
-    def from_config_dataclass(cls, model_config, feature_dim, num_pre_clips, num_clips):
-        """Builds CLEAR from a ``clear_tf.config.ModelConfig``, loading its BERT preset.
+    def from_run_config(cls, config, feature_dim: int) -> "CLEAR":
+        """CLEAR for a full ``clear_tf.config.Config``, loading its BERT preset.
 
         Args:
-            model_config: the ``ModelConfig`` (``text_preset`` selects the backbone).
+            config: the run's config (``model`` is a ``ClearConfig``; ``data`` gives N
+                and L).
             feature_dim: D of the dataset's unit features.
-            num_pre_clips: N (``DataConfig.num_pre_clips``).
-            num_clips: L (``DataConfig.num_clips``).
         """
+        model = config.model
         return cls(
-            text_backbone=text_presets.load_backbone(model_config.text_preset),
+            text_backbone=text_presets.load_backbone(model.text_preset),
             feature_dim=feature_dim,
-            num_pre_clips=num_pre_clips,
-            num_clips=num_clips,
-            hidden_dim=model_config.hidden_dim,
-            use_tcn=model_config.use_tcn,
-            tcn_channels=model_config.tcn_channels,
-            tcn_kernel_size=model_config.tcn_kernel_size,
-            dropout=model_config.dropout,
-            moment_map=model_config.moment_map,
-            pooling_counts=model_config.pooling_counts,
-            moment_mlp_layers=model_config.moment_mlp_layers,
-            text_pooling=model_config.text_pooling,
-            text_trainable=model_config.text_trainable,
-            fine_head_type=model_config.fine_head,
-            fine_head_layers=model_config.fine_head_layers,
-            fine_head_kernel_size=model_config.fine_head_kernel_size,
-            tree_depth=model_config.tree_depth,
+            num_pre_clips=config.data.num_pre_clips,
+            num_clips=config.data.num_clips,
+            hidden_dim=model.hidden_dim,
+            use_tcn=model.use_tcn,
+            tcn_channels=model.tcn_channels,
+            tcn_kernel_size=model.tcn_kernel_size,
+            dropout=model.dropout,
+            moment_map=model.moment_map,
+            pooling_counts=model.pooling_counts,
+            moment_mlp_layers=model.moment_mlp_layers,
+            text_pooling=model.text_pooling,
+            text_trainable=model.text_trainable,
+            fine_head_type=model.fine_head,
+            fine_head_layers=model.fine_head_layers,
+            fine_head_kernel_size=model.fine_head_kernel_size,
+            tree_depth=model.tree_depth,
         )
+
+    @classmethod
+    def trains_on_sentence_vectors(cls, model_config) -> bool:
+        return not model_config.text_trainable
+
+    def training_model(self) -> keras.Model:
+        """``sentence_vector_model()`` with a frozen text encoder, else this model."""
+        return self if self.text_trainable else self.sentence_vector_model()
+
+    @classmethod
+    def training_targets(cls, batch: dict, config) -> dict:
+        """Γ₁ compares Aᵀq with the anchors' IoU, Γ₂ and the coarse-map term the IoU map.
+
+        ``coarse_scores`` has a loss only with ``--coarse_map_weight`` > 0; Keras
+        ignores its target otherwise.
+        """
+        num_clips = config.data.num_clips
+        anchors = anchor_iou(
+            batch["times"], batch["duration"][:, tf.newaxis], num_clips, moments.num_anchors(config.model.tree_depth)
+        )
+        return {
+            "anchor_similarity": anchors * batch["query_mask"][..., tf.newaxis],
+            "fine_logits": batch["iou_map"],
+            "coarse_scores": batch["iou_map"],
+        }
+
+    def build_losses(self, config) -> tuple[dict, dict]:
+        """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9), plus the coarse-map term when its weight > 0.
+
+        ``coarse_map_weight`` > 0 aligns the coarse score of every candidate with its
+        IoU (``CoarseMapAlignmentLoss``), which the binary tree's search reads; 0 is
+        the paper's objective.
+        """
+        settings = config.model
+        candidate_set = {
+            "sparse": settings.moment_map == "sparse",
+            "pooling_counts": settings.pooling_counts,
+            "num_anchors": moments.num_anchors(settings.tree_depth),
+        }
+        losses = {
+            "anchor_similarity": CoarseAlignmentLoss(hidden_dim=settings.hidden_dim),
+            "fine_logits": FineAlignmentLoss(
+                min_iou=settings.min_iou, max_iou=settings.max_iou, **candidate_set
+            ),
+        }
+        loss_weights = {"anchor_similarity": settings.coarse_weight, "fine_logits": settings.alpha}
+        if settings.coarse_map_weight > 0:
+            losses["coarse_scores"] = CoarseMapAlignmentLoss(**candidate_set)
+            loss_weights["coarse_scores"] = settings.coarse_map_weight
+        return losses, loss_weights
+
+    @classmethod
+    def search_options(cls, model_config) -> dict:
+        return {"tree": model_config.tree, "mu": float(model_config.mu), "rho": float(model_config.rho)}
+
+    @classmethod
+    def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
+        """CLEAR with both trees, CLEAR-F and CLEAR-C (DESIGN §5)."""
+        return {
+            "CLEAR (binary tree)": ("clear", {"tree": "binary"}),
+            "CLEAR (paper tree)": ("clear", {"tree": "paper"}),
+            "CLEAR-F (no pruning)": ("clear_f", {}),
+            "CLEAR-C (coarse only)": ("clear_c", {}),
+        }
+
+    def tune_search_options(self, config, evaluate) -> dict:
+        """μ and ρ of the paper tree, on the grid of ``threshold_search``."""
+        mu, rho = threshold_search.tune_thresholds(evaluate, config.train.monitor.removeprefix("val_"))
+        return {"mu": mu, "rho": rho}
+
+    def encode_video(self, features):
+        """J [L, L, d] of one video's features [N, D]."""
+        return tf.cast(self.video_encoder(features[tf.newaxis], training=False)[0], tf.float32)
+
+    def encode_queries(self, token_ids, padding_mask):
+        """q [M, d] (Eq. 3)."""
+        return tf.cast(
+            self.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}, training=False),
+            tf.float32,
+        )
+
+    def score_candidates(self, video, queries, *, method: str, **options):
+        return search.score_candidates(self, video, queries, method=method, **options)
+
+    def score_maps(self, video, queries):
+        """The fine head's probability of every cell [M, L, L] (0 outside the candidates)."""
+        scores = tf.sigmoid(search.full_fine_logits(self, video, queries))
+        return tf.where(self.valid_candidates(tf.shape(queries)[0]), scores, tf.zeros_like(scores))
+
+    def model_stats(self, num_tokens: int = 32) -> dict:
+        return stats.model_stats(self, num_tokens)
 
 
 def _interaction_outputs(layers: dict, position_map, queries) -> dict:
@@ -317,13 +431,3 @@ def _interaction_outputs(layers: dict, position_map, queries) -> dict:
         "fine_logits": layers["fine_logits"](layers["fine_head"](fused)),
         "coarse_scores": layers["coarse_scores"]([queries, position_map]),
     }
-
-
-def build_clear(config, feature_dim: int) -> CLEAR:
-    """CLEAR for a full ``clear_tf.config.Config`` and the dataset's feature size D."""
-    return CLEAR.from_config_dataclass(
-        config.model,
-        feature_dim=feature_dim,
-        num_pre_clips=config.data.num_pre_clips,
-        num_clips=config.data.num_clips,
-    )

@@ -24,16 +24,11 @@ class CoarseAlignmentLoss(keras.losses.Loss):
     k-replica step gives the same gradients as one device.
 
     Magnitude: the targets are d·IoU, so Γ₁ is of order d² (≈ 10³–10⁵ at
-    initialisation) while Γ₂ is a BCE below 1, and ``LossConfig.coarse_weight``
+    initialisation) while Γ₂ is a BCE below 1, and ``ClearConfig.coarse_weight``
     scales Γ₁. ``coarse_weight = 1/d²`` turns Γ₁ into Σ_r (s(a_r) − IoU_r)² with
-    s = aᵀq/d, the coarse score of the tree search, on the scale of Γ₂. Measured on the
-    synthetic benchmark (demo-sized model, d = 128, 5 epochs of 200 videos, Adam 1e-3;
-    val R@1 at IoU 0.5 by the fine head's top cell): coarse_weight 1 (the paper's
-    Ψ = Γ₁ + Γ₂) 3.3 %, 1/d 3.3 %, 1/d² 26.3 %, 1e-6 40.5 %, 0 (Γ₂ alone) 45.0 %;
-    the final Γ₁ was 200 (weights 1 and 1/d), 466 (1/d²), 2622 (1e-6). At the paper's
+    s = aᵀq/d, the coarse score of the tree search, on the scale of Γ₂. At the paper's
     raw scale Γ₁'s gradients swamp Γ₂'s in the shared encoders and the fine ranking
-    hardly learns; below 1/d² Γ₁ barely trains, and the tree search needs it. 1/d² is
-    the recommended weight unless reproducing the paper's raw Ψ.
+    hardly learns (BENCHMARKS.md has the measurements).
 
     Args:
         hidden_dim: d, the scale of the targets.

@@ -55,13 +55,12 @@ class RunDir:
     def export(self) -> str:
         return os.path.join(self.root, "export")
 
-    def eval_file(self, inference: str, tree: str | None = None) -> str:
-        suffix = f"{inference}_{tree}" if tree and inference == "clear" else inference
-        return os.path.join(self.root, f"eval_{suffix}.json")
+    def eval_file(self, variant: str) -> str:
+        """Summary of one evaluated variant (``EvalResult.variant``, e.g. ``clear_binary``)."""
+        return os.path.join(self.root, f"eval_{variant}.json")
 
-    def predictions_file(self, inference: str, tree: str | None = None) -> str:
-        suffix = f"{inference}_{tree}" if tree and inference == "clear" else inference
-        return os.path.join(self.root, f"predictions_{suffix}.jsonl")
+    def predictions_file(self, variant: str) -> str:
+        return os.path.join(self.root, f"predictions_{variant}.jsonl")
 
     def make(self) -> "RunDir":
         os.makedirs(os.path.join(self.root, "checkpoints"), exist_ok=True)

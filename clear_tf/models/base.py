@@ -1,0 +1,218 @@
+"""``MomentLocalizer``: the contract between a model and the generic toolkit.
+
+The data pipeline, training driver, validation callback, evaluation, export, the
+``Localizer`` API, the command line, plots and benchmarks are written once against this
+class. A model subclasses it and supplies exactly what differs between models:
+
+* its config section (``config_class``) and how to build itself from a run's config
+  (``from_run_config``);
+* what it trains on: ``training_targets`` (the ``y`` dict for its outputs, built in the
+  input pipeline from the generic batch keys), ``build_losses`` (the Keras losses and
+  weights of those outputs), ``training_model`` (the graph ``fit`` runs) and whether the
+  pipeline should precompute frozen sentence vectors (``trains_on_sentence_vectors``);
+* how it infers: ``encode_video`` and ``encode_queries`` (once per video, once per
+  query) and ``score_candidates`` (a score for the kept cells of the L×L candidate
+  grid, per inference method), from which the base class's ``localize`` ranks moments
+  with NMS in TF ops; ``score_maps`` for the confidence-map plots and signature;
+* how it is reported: ``inference_methods`` (the first is the default),
+  ``validation_method`` (what model selection evaluates), ``ablation_rows`` (the rows
+  of ``evaluate.py --all_ablations``), ``search_options`` (settings of its methods
+  that the config holds), ``tune_search_options`` (settings chosen on val) and
+  ``model_stats`` (parameters and FLOPs).
+
+Every model exposes ``feature_dim`` (D), ``num_pre_clips`` (N, the input length),
+``num_clips`` (L) and ``candidate_mask`` (np.bool [L, L], its candidate moments);
+candidate (i, j) spans ``[i·T/L, (j+1)·T/L]`` (``clear_tf.moments``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from clear_tf.config import ModelConfig
+from clear_tf.inference.candidates import candidate_seconds, prepare_features
+from clear_tf.inference.nms import ranked_moments
+
+
+class MomentLocalizer(keras.Model):
+    """Base class of every moment-localization model (see the module docstring).
+
+    Subclasses are Keras models (functional or subclassed) registered with
+    ``keras.saving.register_keras_serializable`` and listed in
+    ``clear_tf.models.registry``.
+    """
+
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    inference_methods: ClassVar[tuple[str, ...]] = ()
+    # Method → the names of the search options it takes (``search_options`` keys).
+    method_options: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Method that validation (model selection, early stopping) evaluates.
+    validation_method: ClassVar[str] = ""
+    # Keras loss-log names → the paper's names, added to the training logs.
+    loss_aliases: ClassVar[dict[str, str]] = {}
+
+    # === Building ===
+
+    @classmethod
+    def from_run_config(cls, config, feature_dim: int) -> "MomentLocalizer":
+        """The model for a full ``clear_tf.config.Config`` and the dataset's D."""
+        raise NotImplementedError
+
+    # === Training ===
+
+    @classmethod
+    def trains_on_sentence_vectors(cls, model_config) -> bool:
+        """Whether ``training_model`` takes ``sentence_embedding`` instead of tokens."""
+        return False
+
+    @classmethod
+    def training_targets(cls, batch: dict, config) -> dict:
+        """``y`` for ``fit``: output name → target tensor, from a pipeline batch.
+
+        Runs inside ``tf.data`` on whole batches. The batch holds the generic keys of
+        ARCHITECTURE.md ("Batch dict"): ``iou_map`` [B, K, L, L], ``times`` [B, K, 2],
+        ``duration`` [B], ``query_mask`` [B, K], ... Every target gets ``query_mask``
+        as its sample weight.
+        """
+        raise NotImplementedError
+
+    def build_losses(self, config) -> tuple[dict, dict]:
+        """``(losses, loss_weights)`` keyed by output name, for ``compile``."""
+        raise NotImplementedError
+
+    def training_model(self) -> keras.Model:
+        """The graph ``fit`` runs: this model, or a weight-sharing view of it."""
+        return self
+
+    # === Inference (TF ops; traced inside tf.function and SavedModel signatures) ===
+
+    @classmethod
+    def search_options(cls, model_config) -> dict:
+        """Keyword arguments of ``score_candidates`` that the config holds."""
+        return {}
+
+    @classmethod
+    def uses_option(cls, method: str, name: str) -> bool:
+        """Whether ``method`` takes the search option ``name``."""
+        return name in cls.method_options.get(method, ())
+
+    @classmethod
+    def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
+        """Rows of the ablation table: row name → (method, options overriding the config's)."""
+        return {cls.__name__: (cls.inference_methods[0], {})}
+
+    def tune_search_options(self, config, evaluate: Callable[..., object]) -> dict:
+        """Search options picked on the validation split (``evaluate.py --tune_thresholds``).
+
+        Args:
+            config: the run's config.
+            evaluate: ``evaluate(method, **options)`` → an ``EvalResult`` on val.
+
+        Returns:
+            Config field name → value (empty when the model has nothing to tune).
+        """
+        return {}
+
+    def encode_video(self, features: tf.Tensor):
+        """The per-video representation from features [N, D] (N = ``num_pre_clips``)."""
+        raise NotImplementedError
+
+    def encode_queries(self, token_ids: tf.Tensor, padding_mask: tf.Tensor):
+        """The per-query representation from token_ids / padding_mask [M, S]."""
+        raise NotImplementedError
+
+    def score_candidates(self, video, queries, *, method: str, **options):
+        """Scores of the L×L candidate grid for each of M queries.
+
+        Returns:
+            ``(scores, kept, scored_fraction)``: float32 [M, L, L] (higher is better),
+            bool [M, L, L] (the cells that may be returned) and float32 [M] (the share
+            of the candidates whose expensive score was computed; 1 without pruning).
+        """
+        raise NotImplementedError
+
+    def score_maps(self, video, queries) -> tf.Tensor:
+        """Confidence in [0, 1] of every cell [M, L, L] (0 outside the candidates)."""
+        raise NotImplementedError
+
+    def localize(
+        self,
+        features,
+        token_ids,
+        padding_mask,
+        duration,
+        *,
+        method: str | None = None,
+        nms_threshold: float = 0.4,
+        top_k: int = 5,
+        normalize_features: bool = False,
+        **options,
+    ) -> dict[str, tf.Tensor]:
+        """Top-k moments of one video for each of M queries, in TF ops only.
+
+        What evaluation, the export's signatures, the ``Localizer`` API and
+        ``python -m clear_tf.localize`` all run. The video is encoded once for all
+        queries. No ``py_function`` and no TF Text ops, so stock TF Serving loads a
+        graph that calls it.
+
+        Args:
+            features: float [N', D] unit features of the video, any N' >= 1; resampled
+                to ``num_pre_clips`` units.
+            token_ids: int32 [M, S] tokenized queries.
+            padding_mask: bool [M, S], True on real tokens.
+            duration: scalar, the video's duration in seconds.
+            method: one of ``inference_methods`` (None: the first).
+            nms_threshold: temporal NMS threshold (suppress when IoU > threshold).
+            top_k: moments returned per query.
+            normalize_features: L2-normalise every unit (as in training).
+            **options: the method's settings (``search_options``).
+
+        Returns:
+            ``start``, ``end`` (seconds) and ``score``, float32 [M, top_k], best first;
+            slots beyond the moments that survive hold start = end = 0 and score -inf.
+            ``scored_fraction`` float32 [M].
+        """
+        method = method or self.inference_methods[0]
+        if method not in self.inference_methods:
+            raise ValueError(
+                f"unknown inference method {method!r} for {type(self).__name__}; "
+                f"expected one of {self.inference_methods}"
+            )
+        video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
+        queries = self.encode_queries(token_ids, padding_mask)
+        scores, kept, scored = self.score_candidates(video, queries, method=method, **options)
+        num_clips = int(self.num_clips)
+        num_queries = tf.shape(scores)[0]
+        starts, ends = candidate_seconds(num_clips, duration)
+        flat = [num_queries, num_clips * num_clips]
+        results = ranked_moments(
+            tf.reshape(scores, flat),
+            tf.reshape(kept, flat),
+            tf.reshape(starts, [-1]),
+            tf.reshape(ends, [-1]),
+            iou_threshold=nms_threshold,
+            top_k=top_k,
+        )
+        results["scored_fraction"] = scored
+        return results
+
+    def confidence_maps(self, features, token_ids, padding_mask, normalize_features: bool = False):
+        """``score_maps`` of one video [N', D] for M queries: float32 [M, L, L]."""
+        video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
+        return self.score_maps(video, self.encode_queries(token_ids, padding_mask))
+
+    # === Reporting ===
+
+    def model_stats(self, num_tokens: int = 32) -> dict:
+        """Parameters and FLOPs: ``{"parameters", "flops_per_video", "flops_per_query"}``,
+        each a dict of named counts with a ``total`` (``clear_tf.model_stats`` formats it)."""
+        raise NotImplementedError
+
+    def valid_candidates(self, num_queries) -> tf.Tensor:
+        """``candidate_mask`` broadcast to bool [M, L, L]."""
+        mask = tf.constant(np.asarray(self.candidate_mask, dtype=bool))
+        return tf.broadcast_to(mask, [num_queries, *mask.shape])

@@ -1,0 +1,83 @@
+"""CLEAR's config section: architecture (DESIGN §4), Ψ = Γ₁ + αΓ₂ (Eqs. 5, 7, 9), the search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clear_tf.config import ModelConfig, config_field
+
+MOMENT_MAPS = ("dense", "sparse")
+FINE_HEADS = ("mlp", "conv")
+TREES = ("paper", "binary")
+
+
+@dataclass
+class ClearConfig(ModelConfig):
+    """``--model=clear``."""
+
+    # === Architecture ===
+    hidden_dim: int = config_field(256, "d: dimension of moment and query representations.")
+    use_tcn: bool = config_field(True, "Use the Bi-TCN (False is the CLEAR-V ablation).")
+    tcn_channels: list = config_field(
+        [512, 256], "Output channels of the Bi-TCN residual blocks; block r has dilation 2^r."
+    )
+    tcn_kernel_size: int = config_field(3, "Kernel size of the Bi-TCN dilated convolutions.")
+    dropout: float = config_field(0.3, "Dropout rate in the Bi-TCN and MLPs.")
+    moment_map: str = config_field("dense", "Candidate set: dense (all i <= j) or sparse (2D-TAN sampling).")
+    pooling_counts: list = config_field(
+        [15, 8, 8, 8], "Diagonals per stride level of the sparse moment map (2D-TAN rule)."
+    )
+    moment_mlp_layers: int = config_field(1, "Dense + ReLU layers of the moment MLP giving Ĉ.")
+    fine_head: str = config_field(
+        "mlp", "Fine head: mlp (1×1, the paper) or conv (masked K×K Conv2D stack, 2D-TAN style)."
+    )
+    fine_head_layers: int = config_field(2, "Layers of the fine head (the last one outputs the logit).")
+    fine_head_kernel_size: int = config_field(5, "Kernel size of the conv fine head.")
+    tree_depth: int = config_field(4, "P: layers of the semantic tree; R = 2P-1 anchors (TACoS 4, ActivityNet 2).")
+
+    # === Losses ===
+    alpha: float = config_field(1.0, "α: weight of the fine BCE loss Γ₂ (Eq. 9).")
+    coarse_weight: float = config_field(
+        1.0, "Weight of the coarse Frobenius loss Γ₁ (1 = the paper's Ψ = Γ₁ + αΓ₂)."
+    )
+    coarse_map_weight: float = config_field(
+        0.0,
+        "Weight of the mean squared error between every candidate's coarse score cᵀq/d and "
+        "its IoU (the binary tree's search reads these scores); 0 is the paper (Eq. 5 "
+        "trains the Eq. 2 anchors only).",
+    )
+    min_iou: float = config_field(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
+    max_iou: float = config_field(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
+
+    # === Coarse-to-fine search (inference method "clear") ===
+    tree: str = config_field(
+        "binary",
+        "Tree for the coarse-to-fine search: paper (Algorithm 1's η rule on the Eq. 2 "
+        "anchors) or binary (halves and straddling sets, following the best coarse candidate).",
+    )
+    mu: float = config_field(-0.1, "μ of Algorithm 1 (paper tree): η <= μ descends to the left child.")
+    rho: float = config_field(0.1, "ρ of Algorithm 1 (paper tree): η > ρ selects the right child (μ < ρ).")
+
+    def validate(self, config) -> None:
+        super().validate(config)
+        choices = {"moment_map": MOMENT_MAPS, "fine_head": FINE_HEADS, "tree": TREES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"--{name}={getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+        for name in ("hidden_dim", "tree_depth"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        num_clips = config.data.num_clips
+        if 2 * self.tree_depth - 1 > 2 * num_clips - 1 or self.tree_depth > num_clips:
+            raise ValueError(f"--tree_depth={self.tree_depth} does not fit --num_clips={num_clips}")
+        if not self.mu < self.rho:
+            raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={self.mu}, rho={self.rho}")
+        for name in ("alpha", "coarse_weight", "coarse_map_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.min_iou < self.max_iou <= 1.0:
+            raise ValueError(
+                f"need 0 <= --min_iou < --max_iou <= 1, got {self.min_iou}, {self.max_iou}"
+            )
+        if self.dropout < 0 or self.dropout >= 1:
+            raise ValueError(f"--dropout must be in [0, 1), got {self.dropout}")

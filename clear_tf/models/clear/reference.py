@@ -1,0 +1,152 @@
+"""Plain NumPy reference of the coarse-to-fine tree search (Algorithm 1).
+
+One query at a time, written to be read against Algorithm 1 of the paper and the
+reading fixed in DESIGN §5; the vectorised TensorFlow version in ``tree_search`` is
+tested against it.
+
+A node of either tree is a span of clips ``[start, end]`` (0-based, inclusive) and holds
+the candidates (i, j) with ``start <= i <= j <= end``. A search ends either on a whole
+node (``split = -1``) or on the candidates of a node that straddle its split point
+``split`` (``i <= split < j``): the node minus its two children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from clear_tf import moments
+from clear_tf.models.clear.tree_search import ETA_DENOMINATOR_FLOOR
+
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """Where a search stopped: a node span, its straddling split (or -1) and its layer.
+
+    Attributes:
+        start: first clip of the node's span.
+        end: last clip of the node's span.
+        split: -1 when the whole node is kept; otherwise the last clip of the left child,
+            and only the candidates with ``i <= split < j`` are kept.
+        layer: 1-based tree layer of the node (the root is layer 1).
+    """
+
+    start: int
+    end: int
+    split: int
+    layer: int
+
+
+def decide(x: float, y: float, z: float, mu: float, rho: float) -> str:
+    """The decision of one step of the search (DESIGN §5 reading of Algorithm 1).
+
+    Args:
+        x: coarse score of the current node's anchor.
+        y: coarse score of the left child's anchor.
+        z: coarse score of the right child's anchor.
+        mu: η <= μ descends to the left child.
+        rho: η > ρ selects the right child.
+
+    Returns:
+        "stop" (keep the current node), "right", "left" or "straddle".
+    """
+    x, y, z = np.float32(x), np.float32(y), np.float32(z)
+    if max(y, z) <= x:
+        return "stop"
+    eta = (z - y) / max(abs(y), np.float32(ETA_DENOMINATOR_FLOOR))
+    if eta > np.float32(rho):
+        return "right"
+    if eta <= np.float32(mu):
+        return "left"
+    return "straddle"
+
+
+def reference_paper_search(
+    coarse_scores: np.ndarray, tree_depth: int, mu: float, rho: float
+) -> TreeNode:
+    """Algorithm 1 on the paper's tree for one query.
+
+    Layer 1 is the root (anchor a_1, all candidates). Layer p >= 2 has a left node
+    holding the candidates that end at or before anchor a_{2p-2}'s end and a right node
+    holding the single clip of anchor a_{2p-1}. The search only descends left; it stops
+    on a right node, on a straddling set, when no child beats the current node, or at
+    layer ``tree_depth``.
+
+    Args:
+        coarse_scores: [L, L] coarse scores cᵀq/d of one query.
+        tree_depth: P, the number of layers (R = 2P - 1 anchors).
+        mu: left threshold on η.
+        rho: right threshold on η.
+
+    Returns:
+        The ``TreeNode`` where the search stopped.
+    """
+    num_clips = coarse_scores.shape[0]
+    # anchors[r - 1] is the paper's a_r.
+    anchors = moments.anchor_positions(num_clips, moments.num_anchors(tree_depth))
+    layer = 1
+    current = anchors[0]
+    while layer < tree_depth:
+        left = anchors[2 * layer - 1]  # a_{2(p+1)-2} for the next layer p + 1
+        right = anchors[2 * layer]  # a_{2(p+1)-1}
+        decision = decide(
+            coarse_scores[current], coarse_scores[left], coarse_scores[right], mu, rho
+        )
+        if decision == "stop":
+            break
+        if decision == "right":
+            return TreeNode(right[0], right[1], -1, layer + 1)
+        if decision == "straddle":
+            # Current minus both children: candidates ending on the right child's clip.
+            return TreeNode(current[0], current[1], left[1], layer)
+        current = left
+        layer += 1
+    return TreeNode(current[0], current[1], -1, layer)
+
+
+def reference_binary_search(
+    coarse_scores: np.ndarray, depth: int, candidate_mask: np.ndarray
+) -> TreeNode:
+    """The binary tree's search for one query: enter the part holding the best coarse score.
+
+    A node [start, end] has three disjoint parts: the halves [start, mid] and
+    [mid + 1, end] (mid = (start + end) // 2) and the candidates that straddle mid. The
+    search finds the candidate with the highest coarse score (the first in row-major
+    order on ties) and follows it: into the half that contains it, or it stops on the
+    straddling set when the candidate crosses mid. It also stops on a one-clip node or
+    at layer ``depth``. Why not the η rule on span anchors: see ``tree_search``.
+
+    Args:
+        coarse_scores: [L, L] coarse scores of one query.
+        depth: the deepest layer the search may reach (the root is layer 1).
+        candidate_mask: boolean [L, L] candidate set; other cells are never chosen.
+
+    Returns:
+        The ``TreeNode`` where the search stopped.
+    """
+    num_clips = coarse_scores.shape[0]
+    masked = np.where(candidate_mask, coarse_scores, -np.inf)
+    best_start, best_end = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    start, end, layer = 0, num_clips - 1, 1
+    while layer < depth and start < end:
+        mid = (start + end) // 2
+        if best_start <= mid < best_end:
+            return TreeNode(start, end, mid, layer)
+        if best_end <= mid:
+            end = mid
+        else:
+            start = mid + 1
+        layer += 1
+    return TreeNode(start, end, -1, layer)
+
+
+def node_mask(node: TreeNode, candidate_mask: np.ndarray) -> np.ndarray:
+    """Boolean [L, L] mask of the candidates kept by ``node`` (within ``candidate_mask``)."""
+    kept = np.zeros_like(candidate_mask, dtype=bool)
+    for i in range(node.start, node.end + 1):
+        for j in range(i, node.end + 1):
+            if node.split < 0 or i <= node.split < j:
+                kept[i, j] = True
+    return kept & candidate_mask
