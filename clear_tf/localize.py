@@ -5,10 +5,20 @@
         --query "a person opens the fridge" --query "they pour the milk" \\
         [--queries_file=queries.txt] [--top_k=5] [--plot=out.png]
 
+    python -m clear_tf.localize --export_dir=runs/mine/export --video=my.mp4 \\
+        --query "a person opens the fridge" [--plot=out.png]
+
 ``--features`` is a ``.npy`` file [T, D] or ``file.hdf5:video_key`` (TACoS layout: a
 dataset per video, key with or without ``.avi``; ActivityNet layout: a group per
 video holding ``c3d_features``). ``--export_dir`` is a SavedModel version folder or the
 model base path (the highest version is used).
+
+``--video`` takes a video file instead: its unit features are extracted as
+``python -m clear_tf.extract_features`` does, with the image encoder recorded in the
+export (``config.data.feature_encoder``), and its duration is the video's own.
+``--frames_per_second`` and ``--unit_seconds`` should match the extraction of the
+training features (the defaults are the extractor's); the export resamples every video
+to the same number of units, so they matter less than the encoder.
 
 Each output line is ``{"query": ..., "moments": [{"start": s, "end": s, "score": p},
 ...]}``, best first. A bad request prints ``error: <what is wrong>`` on stderr and
@@ -23,9 +33,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
+import numpy as np
+
 USAGE_ERROR = 2
+VIDEO_ONLY_FLAGS = ("frames_per_second", "unit_seconds", "batch_size")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,16 +49,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--export_dir", required=True, help="SavedModel folder or model base path.")
     parser.add_argument(
-        "--features", required=True, help="path.npy, or path.hdf5:video_key (TACoS / ActivityNet layout)."
+        "--features", help="path.npy, or path.hdf5:video_key (TACoS / ActivityNet layout)."
     )
-    parser.add_argument("--duration", type=float, required=True, help="The video's length in seconds.")
+    parser.add_argument(
+        "--video",
+        help="A video file instead of --features: extracted with the export's feature encoder.",
+    )
+    parser.add_argument(
+        "--duration", type=float, help="The video's length in seconds (with --features)."
+    )
     parser.add_argument(
         "--query", action="append", default=[], help="A query sentence (repeat for several)."
     )
     parser.add_argument("--queries_file", help="A text file with one query per line.")
     parser.add_argument("--top_k", type=int, help="Moments per query (default: the export's top_k).")
     parser.add_argument("--plot", help="Also write a PNG of the timeline and confidence maps here.")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--frames_per_second",
+        type=float,
+        help="With --video: frames sampled per second (default: the extractor's, 2).",
+    )
+    parser.add_argument(
+        "--unit_seconds", type=float, help="With --video: seconds per unit (default: the extractor's, 1)."
+    )
+    parser.add_argument(
+        "--batch_size", type=int, help="With --video: frames per encoder call (default: the extractor's, 32)."
+    )
+    args = parser.parse_args(argv)
+    if (args.features is None) == (args.video is None):
+        parser.error("give exactly one of --features and --video")
+    if args.features is not None:
+        if args.duration is None:
+            parser.error("--duration is required with --features")
+        for name in VIDEO_ONLY_FLAGS:
+            if getattr(args, name) is not None:
+                parser.error(f"--{name} is only used with --video")
+    elif args.duration is not None:
+        parser.error("--duration is not used with --video (the video's own length is)")
+    return args
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -63,13 +105,20 @@ def run(args: argparse.Namespace) -> list[dict]:
         queries += read_queries_file(args.queries_file)
     try:
         saved_model_dir = resolve_version(args.export_dir)
-        feature_dim = read_metadata(saved_model_dir)["feature_dim"]
+        metadata = read_metadata(saved_model_dir)
     except FileNotFoundError as error:
         raise InvalidRequestError(f"--export_dir: {error}") from None
-    features = load_features(args.features)
+    feature_dim = metadata["feature_dim"]
+    if args.video is not None:
+        # The queries are checked before the (slow) extraction, with a stand-in video.
+        check_request(np.zeros((1, feature_dim), np.float32), 1.0, queries, feature_dim=feature_dim)
+        features, duration = video_features(args, metadata, saved_model_dir)
+        source = args.video
+    else:
+        features, duration, source = load_features(args.features), args.duration, args.features
     # Checked before the (slow) model load, so a bad request fails fast.
     features, duration, queries = check_request(
-        features, args.duration, queries, feature_dim=feature_dim, source=args.features
+        features, duration, queries, feature_dim=feature_dim, source=source
     )
 
     from clear_tf.export import Localizer
@@ -87,6 +136,70 @@ def run(args: argparse.Namespace) -> list[dict]:
             path=args.plot,
         )
     return results
+
+
+def recorded_feature_encoder(metadata: dict) -> str:
+    """The encoder spec the export's training features came from ("" when unknown).
+
+    Read from the export's config (``config.data.feature_encoder``), or from the
+    metadata's top-level ``feature_encoder`` where the export writes one.
+    """
+    data = (metadata.get("config") or {}).get("data") or {}
+    spec = metadata.get("feature_encoder") or data.get("feature_encoder") or ""
+    return str(spec).strip()
+
+
+def video_features(args: argparse.Namespace, metadata: dict, saved_model_dir: str) -> tuple[np.ndarray, float]:
+    """The unit features [T, D] and duration of ``--video``, with the export's encoder.
+
+    Raises:
+        InvalidRequestError: the video is missing or unreadable, the export records no
+            encoder, the encoder cannot be loaded or its D is not the model's.
+    """
+    from clear_tf.export import InvalidRequestError
+    from clear_tf.video import (
+        DEFAULT_BATCH_SIZE,
+        DEFAULT_FRAMES_PER_SECOND,
+        DEFAULT_UNIT_SECONDS,
+        EncoderError,
+        UnitRule,
+        VideoReadError,
+        extract_video_features,
+        load_image_encoder,
+    )
+
+    if not os.path.isfile(args.video):
+        raise InvalidRequestError(f"--video: {args.video} does not exist")
+    encoder_spec = recorded_feature_encoder(metadata)
+    if not encoder_spec:
+        raise InvalidRequestError(
+            f"--video: the export {saved_model_dir} was trained on features of unknown origin "
+            "(its config records no data.feature_encoder); pass --features"
+        )
+    try:
+        rule = UnitRule(
+            DEFAULT_FRAMES_PER_SECOND if args.frames_per_second is None else args.frames_per_second,
+            DEFAULT_UNIT_SECONDS if args.unit_seconds is None else args.unit_seconds,
+        )
+    except ValueError as error:
+        raise InvalidRequestError(str(error)) from None
+    batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
+    if batch_size < 1:
+        raise InvalidRequestError(f"--batch_size must be a positive integer, got {batch_size}")
+    try:
+        encoder = load_image_encoder(encoder_spec)
+    except EncoderError as error:
+        raise InvalidRequestError(f"--video: the export's feature encoder: {error}") from None
+    feature_dim = int(metadata["feature_dim"])
+    if encoder.feature_dim != feature_dim:
+        raise InvalidRequestError(
+            f"--video: the export's feature encoder {encoder_spec} gives {encoder.feature_dim}-d "
+            f"features but the model expects D = {feature_dim}"
+        )
+    try:
+        return extract_video_features(args.video, encoder, rule=rule, batch_size=batch_size, progress=True)
+    except VideoReadError as error:
+        raise InvalidRequestError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

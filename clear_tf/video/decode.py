@@ -68,7 +68,7 @@ class FrameSampler:
         try:
             with av.open(self.path) as container:
                 declared = _declared_duration(container)
-        except (av.FFmpegError, OSError, IndexError, ValueError):
+        except (av.error.FFmpegError, OSError, IndexError, ValueError):
             return None
         return None if declared is None else self.rule.num_samples(declared)
 
@@ -79,7 +79,7 @@ class FrameSampler:
             yield from self._samples(av)
         except VideoReadError:
             raise
-        except (av.FFmpegError, OSError, ValueError, MemoryError) as error:
+        except (av.error.FFmpegError, OSError, ValueError, MemoryError) as error:
             raise VideoReadError(self.path, _reason(error)) from None
 
     def _samples(self, av) -> Iterator[np.ndarray]:
