@@ -1,25 +1,44 @@
-"""Parsing and validation shared by the `tacos` and `activitynet_captions` builders.
+"""Parsing and validation shared by the builders that read manual files.
 
-Both builders read the 2D-TAN annotation files (`{split}.json`, one entry per video)
-and an HDF5 file of unit features, and write one example per video. Defects in the
-files are handled here, the same way for both datasets:
+`tacos`, `activitynet_captions`, `charades_sta` and `moment_features` read annotation
+files (2D-TAN's `{split}.json`, one entry per video, or Charades-STA's text lines and
+csv durations) and an HDF5 file of unit features, and write one example per video.
+Defects in the files are handled here, the same way for every dataset, by one policy:
 
-* structural errors (a file that is not JSON, a missing field, a wrong feature
-  dimension) raise `ValueError` naming the file, the video and the field;
-* bad entries are skipped or clipped and counted in a `GenerationReport`: a query
-  with an empty sentence, non-finite times, start >= end, or no overlap with the
-  video is skipped; a query reaching outside [0, duration] is clipped; a video missing
-  from the HDF5 file, with zero units, or with NaN/Inf features is skipped (one bad
-  video should not abort a long build; the summary names it); a video whose queries
-  were all skipped is skipped.
+* **The file's structure is wrong: stop.** A file that is not UTF-8 JSON (or csv), a
+  top level that is not an object, a missing field, a field of the wrong type (a
+  string where a number belongs, a timestamp that is not a pair), a field repeated
+  inside one video's entry, as many timestamps as sentences not given, a Charades-STA
+  line not of the form `VID START END##SENTENCE`, features that are not a (T, D)
+  array of the expected D: `ValueError` naming the file, the video (or line) and the
+  field. These mean a wrong or broken file; every video would likely be affected.
+* **A value is unusable: skip it and count it** in the split's `GenerationReport`
+  (`generation_report.py` lists every reason). A video whose duration is not a
+  finite number > 0 (TACoS: `num_frames` or `fps` <= 0; Charades-STA: no usable
+  `length` in the csv) is skipped; a video id that the same annotation file repeats
+  keeps its last entry (as `json.load` and 2D-TAN's loaders do) and each earlier entry
+  is skipped with its queries; a query with an empty sentence, non-finite times,
+  start >= end, or no overlap with the video is skipped; a query reaching outside
+  [0, duration] is clipped; a video missing from the HDF5 file, with zero units, or
+  with NaN/Inf features is skipped; a video whose queries were all skipped is skipped.
+  One bad video does not abort a long build: the summary logged at the end of each
+  split names up to three videos per reason, and the manual builders write every video
+  id per reason to `<data_dir>/<name>/<config>/<version>/generation_report_<split>.json`.
+  A split left without any usable video is an error.
+* **Worth knowing, nothing lost: note it.** A video stored in the HDF5 file both with
+  and without `.avi` is read from the key the annotation uses (then the bare id, then
+  `<id>.avi`); the report counts it (`video_feature_key_ambiguous`) and the log and
+  the report file say which key was used.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import h5py
 import numpy as np
@@ -35,7 +54,8 @@ class VideoAnnotation:
 
     Attributes:
         video_id: the key of the video in the annotation file.
-        duration: seconds.
+        duration: seconds (> 0: videos without a usable duration are skipped while
+            parsing).
         moments: (start, end) seconds per query, as annotated.
         sentences: one sentence per moment, as annotated.
     """
@@ -97,8 +117,47 @@ def require_manual_files(
     return manual_dir
 
 
-def load_annotation_json(path: epath.PathLike) -> dict:
+def skip_video(
+    report: GenerationReport,
+    reason: str,
+    video_id: str,
+    num_queries: int,
+    note: str | None = None,
+) -> None:
+    """Counts a video left out before its queries are looked at, with all its queries."""
+    report.add("videos_annotated")
+    report.add("queries_annotated", num_queries)
+    report.add(reason, video_id=video_id, note=note)
+    report.add("queries_in_skipped_videos", num_queries)
+
+
+class _JsonObject(dict):
+    """A JSON object that remembers the earlier values of keys it repeats."""
+
+    def __init__(self, pairs: list[tuple[str, object]]):
+        super().__init__()
+        self.repeated: list[tuple[str, object]] = []  # (key, earlier value), in order
+        for key, value in pairs:
+            if key in self:
+                self.repeated.append((key, self[key]))
+            self[key] = value
+
+
+def _num_sentences(entry: object) -> int:
+    sentences = entry.get("sentences") if isinstance(entry, dict) else None
+    return len(sentences) if isinstance(sentences, list) else 0
+
+
+def load_annotation_json(path: epath.PathLike, report: GenerationReport | None = None) -> dict:
     """Reads a 2D-TAN split file: a JSON object with one entry per video.
+
+    A video id the file repeats keeps its last entry (what `json.load` and 2D-TAN's
+    loaders see); every earlier entry is skipped and counted in `report` as
+    `video_duplicate_key` with its queries, and logged.
+
+    Args:
+        path: the split file.
+        report: receives the counts of repeated video ids (logged only when None).
 
     Raises:
         ValueError: naming the file when it is not UTF-8 JSON (e.g. truncated) or its
@@ -106,7 +165,7 @@ def load_annotation_json(path: epath.PathLike) -> dict:
     """
     path = epath.Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_JsonObject)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(
             f"{path} is not a valid JSON annotation file (is it truncated or "
@@ -117,6 +176,17 @@ def load_annotation_json(path: epath.PathLike) -> dict:
             f"{path}: expected a JSON object mapping video ids to annotations, got "
             f"{type(data).__name__}"
         )
+    report = report if report is not None else GenerationReport(path.name, "load")
+    for video_id, earlier in data.repeated:
+        num_queries = _num_sentences(earlier)
+        skip_video(
+            report,
+            "video_duplicate_key",
+            video_id,
+            num_queries,
+            note=f"{path}: video {video_id!r} appears more than once; its last entry is "
+            f"used and an earlier one ({num_queries} queries) is skipped",
+        )
     return data
 
 
@@ -126,6 +196,12 @@ def _field(entry: object, field: str, path: epath.PathLike, video_id: str) -> ob
             f"{path}: video {video_id!r}: expected an object with its annotation, got "
             f"{type(entry).__name__}"
         )
+    repeated = [key for key, _ in getattr(entry, "repeated", ())]
+    if repeated:
+        raise ValueError(
+            f"{path}: video {video_id!r} repeats the field {repeated[0]!r}; which value "
+            f"is meant is unknown"
+        )
     if field not in entry:
         raise ValueError(
             f"{path}: video {video_id!r} has no field {field!r} (fields: {sorted(entry)})"
@@ -133,12 +209,18 @@ def _field(entry: object, field: str, path: epath.PathLike, video_id: str) -> ob
     return entry[field]
 
 
-def _positive_number(value: object, field: str, path: epath.PathLike, video_id: str) -> float:
+def _number(value: object, field: str, path: epath.PathLike, video_id: str) -> float:
+    """The value as a float; raises when it is not a JSON number (a structural error)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{path}: video {video_id!r}: {field!r} must be a number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{path}: video {video_id!r}: {field!r} must be > 0, got {value!r}")
     return float(value)
+
+
+def _not_positive(field: str, value: float) -> str | None:
+    """Why `value` cannot be used as `field` (None when it is a finite number > 0)."""
+    if math.isfinite(value) and value > 0:
+        return None
+    return f"{field!r} must be a finite number > 0, got {value!r}"
 
 
 def _timestamps_and_sentences(
@@ -176,19 +258,31 @@ def _timestamps_and_sentences(
     return pairs, sentences
 
 
-def parse_tacos_annotations(data: dict, path: epath.PathLike) -> list[VideoAnnotation]:
+def parse_tacos_annotations(
+    data: dict, path: epath.PathLike, report: GenerationReport | None = None
+) -> list[VideoAnnotation]:
     """TACoS entries (`num_frames`, `fps`, frame `timestamps`, `sentences`) in seconds.
 
     duration = num_frames / fps and a moment [s, e] in frames becomes [s/fps, e/fps]
-    (clipping to [0, duration] happens in `clean_queries`).
+    (clipping to [0, duration] happens in `clean_queries`). A video whose `num_frames`
+    or `fps` is not a finite number > 0 is skipped and counted in `report` as
+    `video_bad_duration`.
     """
+    report = report if report is not None else GenerationReport(str(path), "parse")
     videos = []
     for video_id, entry in data.items():
-        num_frames = _positive_number(
+        num_frames = _number(
             _field(entry, "num_frames", path, video_id), "num_frames", path, video_id
         )
-        fps = _positive_number(_field(entry, "fps", path, video_id), "fps", path, video_id)
+        fps = _number(_field(entry, "fps", path, video_id), "fps", path, video_id)
         frame_pairs, sentences = _timestamps_and_sentences(entry, path, video_id)
+        problem = _not_positive("num_frames", num_frames) or _not_positive("fps", fps)
+        if problem:
+            skip_video(
+                report, "video_bad_duration", video_id, len(sentences),
+                note=f"{path}: video {video_id!r} skipped: {problem}",
+            )
+            continue
         videos.append(
             VideoAnnotation(
                 video_id=video_id,
@@ -200,14 +294,28 @@ def parse_tacos_annotations(data: dict, path: epath.PathLike) -> list[VideoAnnot
     return videos
 
 
-def parse_activitynet_annotations(data: dict, path: epath.PathLike) -> list[VideoAnnotation]:
-    """ActivityNet Captions entries (`duration`, `timestamps` and `sentences` in s)."""
+def parse_activitynet_annotations(
+    data: dict, path: epath.PathLike, report: GenerationReport | None = None
+) -> list[VideoAnnotation]:
+    """ActivityNet-style entries (`duration`, `timestamps` and `sentences` in seconds).
+
+    Also the format of `moment_features`. A video whose `duration` is not a finite
+    number > 0 is skipped and counted in `report` as `video_bad_duration`.
+    """
+    report = report if report is not None else GenerationReport(str(path), "parse")
     videos = []
     for video_id, entry in data.items():
-        duration = _positive_number(
+        duration = _number(
             _field(entry, "duration", path, video_id), "duration", path, video_id
         )
         pairs, sentences = _timestamps_and_sentences(entry, path, video_id)
+        problem = _not_positive("duration", duration)
+        if problem:
+            skip_video(
+                report, "video_bad_duration", video_id, len(sentences),
+                note=f"{path}: video {video_id!r} skipped: {problem}",
+            )
+            continue
         videos.append(
             VideoAnnotation(
                 video_id=video_id,
@@ -217,6 +325,133 @@ def parse_activitynet_annotations(data: dict, path: epath.PathLike) -> list[Vide
             )
         )
     return videos
+
+
+def load_charades_durations(path: epath.PathLike) -> dict[str, float]:
+    """Video id -> the csv's `length` column in seconds (Charades_v1_{train,test}.csv).
+
+    An empty or non-numeric `length`, or two rows of one id that disagree, give NaN:
+    the video is then skipped as `video_bad_duration` by
+    `parse_charades_sta_annotations`.
+
+    Raises:
+        ValueError: naming the file when it is not UTF-8 or lacks the `id` or
+            `length` column.
+    """
+    path = epath.Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a UTF-8 csv file: {error}") from error
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    columns = reader.fieldnames or []
+    if "id" not in columns or "length" not in columns:
+        raise ValueError(
+            f"{path}: expected the Charades csv columns 'id' and 'length', got {columns}"
+        )
+    durations: dict[str, float] = {}
+    for row in reader:
+        try:
+            length = float(row["length"])
+        except (TypeError, ValueError):
+            length = math.nan
+        video_id = row["id"]
+        if video_id in durations and durations[video_id] != length:
+            length = math.nan
+        durations[video_id] = length
+    return durations
+
+
+def read_charades_sta_lines(
+    path: epath.PathLike,
+) -> dict[str, list[tuple[float, float, str]]]:
+    """Charades-STA's `VID START END##SENTENCE` lines, grouped by video (first seen first).
+
+    Returns:
+        video id -> [(start, end, sentence)] in the file's order; blank lines are
+        ignored.
+
+    Raises:
+        ValueError: naming the file and line when a line has another form or a time
+            is not a number.
+    """
+    path = epath.Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a UTF-8 text file: {error}") from error
+    videos: dict[str, list[tuple[float, float, str]]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        moment, separator, sentence = line.partition("##")
+        fields = moment.split()
+        if not separator or len(fields) != 3:
+            raise ValueError(
+                f"{path}:{number}: expected 'VIDEO_ID START END##SENTENCE', got {line!r}"
+            )
+        video_id, start, end = fields
+        try:
+            times = float(start), float(end)
+        except ValueError as error:
+            raise ValueError(
+                f"{path}:{number}: video {video_id!r}: start and end must be numbers, "
+                f"got {start!r} and {end!r}"
+            ) from error
+        videos.setdefault(video_id, []).append((*times, sentence))
+    return videos
+
+
+def parse_charades_sta_annotations(
+    path: epath.PathLike,
+    durations: dict[str, float],
+    durations_path: epath.PathLike,
+    report: GenerationReport,
+    keep_video: Callable[[str], bool] | None = None,
+) -> list[VideoAnnotation]:
+    """Charades-STA's moments in seconds, one `VideoAnnotation` per video.
+
+    Args:
+        path: `charades_sta_{train,test}.txt`.
+        durations: `load_charades_durations(durations_path)`.
+        durations_path: the csv, named in notes.
+        report: receives the videos without a usable duration (`video_bad_duration`).
+        keep_video: only videos for which it is True are parsed and counted (a split
+            carved out of the file); all when None.
+    """
+    videos = []
+    for video_id, moments in read_charades_sta_lines(path).items():
+        if keep_video is not None and not keep_video(video_id):
+            continue
+        duration = durations.get(video_id)
+        if duration is None:
+            problem = f"it is absent from {durations_path}"
+        elif not (math.isfinite(duration) and duration > 0):
+            problem = f"its length in {durations_path} is not a number > 0 ({duration!r})"
+        else:
+            problem = None
+        if problem:
+            skip_video(
+                report, "video_bad_duration", video_id, len(moments),
+                note=f"{path}: video {video_id!r} skipped: {problem}",
+            )
+            continue
+        videos.append(
+            VideoAnnotation(
+                video_id=video_id,
+                duration=duration,
+                moments=tuple((start, end) for start, end, _ in moments),
+                sentences=tuple(sentence for _, _, sentence in moments),
+            )
+        )
+    return videos
+
+
+def hash_bucket(video_id: str, num_buckets: int = 100) -> int:
+    """A stable bucket in [0, num_buckets) of a video id (SHA-256; the same on every run,
+    machine and Python version, unlike `hash`)."""
+    digest = hashlib.sha256(video_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % num_buckets
 
 
 def clean_queries(video: VideoAnnotation, report: GenerationReport) -> list[dict]:
@@ -247,10 +482,60 @@ def clean_queries(video: VideoAnnotation, report: GenerationReport) -> list[dict
     return queries
 
 
-def _open_hdf5(path: epath.Path) -> h5py.File:
-    if "://" in str(path):  # remote (e.g. gs://): h5py reads through a file object
+def open_hdf5(path: epath.PathLike) -> h5py.File:
+    """Opens an HDF5 file for reading, local or remote (e.g. gs://, through a file object)."""
+    path = epath.Path(path)
+    if "://" in str(path):
         return h5py.File(path.open("rb"), "r")
     return h5py.File(str(path), "r")
+
+
+def feature_key_candidates(video_id: str) -> list[str]:
+    """HDF5 keys tried for a video: the annotated id, then without and with `.avi`."""
+    stem = video_id.removesuffix(".avi")
+    return list(dict.fromkeys((video_id, stem, stem + ".avi")))
+
+
+def find_feature_key(h5_file: h5py.File, video_id: str, report: GenerationReport) -> str | None:
+    """The key of `video_id` in the HDF5 file (see `feature_key_candidates`), or None.
+
+    When the file has the video under two keys (`s14-d26.avi` and `s14-d26`), the first
+    candidate is used; the report counts it as `video_feature_key_ambiguous` and notes
+    (and logs) which key was used.
+    """
+    present = [key for key in feature_key_candidates(video_id) if key in h5_file]
+    if not present:
+        return None
+    if len(present) > 1:
+        report.add(
+            "video_feature_key_ambiguous",
+            video_id=video_id,
+            note=f"{h5_file.filename}: video {video_id!r} is stored under the keys "
+            f"{' and '.join(map(repr, present))}; using {present[0]!r}",
+        )
+    return present[0]
+
+
+def read_video_dataset(
+    h5_file: h5py.File, video_id: str, report: GenerationReport
+) -> np.ndarray | None:
+    """The one (T, D) dataset of `video_id` (keyed with or without `.avi`), or None.
+
+    The layout of TACoS, Charades-STA (2D-TAN) and `moment_features`.
+
+    Raises:
+        ValueError: naming the file and the video when its entry is a group.
+    """
+    key = find_feature_key(h5_file, video_id, report)
+    if key is None:
+        return None
+    dataset = h5_file[key]
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(
+            f"{h5_file.filename}: entry {key!r} of video {video_id!r} is a group; this "
+            f"dataset reads one (num_units, D) dataset per video id"
+        )
+    return dataset[()]
 
 
 def check_features(
@@ -283,9 +568,9 @@ def check_features(
 
 
 def generate_examples(
-    videos: Sequence[VideoAnnotation],
+    videos: Iterable[VideoAnnotation],
     features_path: epath.Path,
-    read_video_features: Callable[[h5py.File, str], np.ndarray | None],
+    read_video_features: Callable[[h5py.File, str, GenerationReport], np.ndarray | None],
     feature_dim: int,
     report: GenerationReport,
 ) -> Iterator[tuple[str, dict]]:
@@ -295,17 +580,18 @@ def generate_examples(
     memory does not grow with the number of videos. The report is logged at the end.
 
     Args:
-        videos: the split's annotations.
+        videos: the split's annotations (those skipped while loading or parsing are
+            already counted in `report`).
         features_path: the HDF5 file.
         read_video_features: returns one video's array from the open file, or None
-            when the video is absent from it.
+            when the video is absent from it (e.g. `read_video_dataset`).
         feature_dim: D, the expected number of columns.
         report: receives every count.
 
     Raises:
         ValueError: when not one video of the split is usable (the summary says why).
     """
-    with _open_hdf5(features_path) as h5_file:
+    with open_hdf5(features_path) as h5_file:
         for video in videos:
             report.add("videos_annotated")
             report.add("queries_annotated", len(video.sentences))
@@ -314,7 +600,7 @@ def generate_examples(
             if not queries:
                 report.add("video_no_valid_queries", video_id=video.video_id)
             else:
-                raw = read_video_features(h5_file, video.video_id)
+                raw = read_video_features(h5_file, video.video_id, report)
                 if raw is None:
                     report.add("video_missing_features", video_id=video.video_id)
                 else:
@@ -339,18 +625,36 @@ def generate_examples(
         )
 
 
-class ManualFeaturesBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-    """What the TACoS and ActivityNet builders share: manual files in, one example per video.
+@dataclasses.dataclass(eq=False)
+class ManualFeaturesConfig(tfds.core.BuilderConfig):
+    """A variant of a manual builder that reads another features file.
 
-    A subclass sets ``FEATURE_DIM``, ``FEATURES_FILE``, ``HOMEPAGE``, ``parse_annotations``
-    (a ``parse_*_annotations`` function of this module) and ``read_video_features``
-    (reads one video's (T, D) array from the open HDF5 file, or None when it is
-    absent). Skips and clips of each split are counted in ``generation_reports[split]``
-    and logged when the split is done.
+    Attributes:
+        feature_dim: D of the unit features (0: the builder's `FEATURE_DIM`).
+        features_file: name of the HDF5 file in the manual directory (empty: the
+            builder's `FEATURES_FILE`).
     """
 
-    FEATURE_DIM: int
-    FEATURES_FILE: str
+    feature_dim: int = 0
+    features_file: str = ""
+
+
+class ManualFeaturesBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """What the manual builders share: manual files in, one example per video.
+
+    A subclass sets ``FEATURE_DIM`` and ``FEATURES_FILE`` (or builder configs with
+    ``feature_dim`` and ``features_file``, see `ManualFeaturesConfig`), ``HOMEPAGE``,
+    ``parse_annotations`` (a ``parse_*_annotations`` function of this module) and
+    ``read_video_features`` (reads one video's (T, D) array from the open HDF5 file, or
+    None when it is absent); or overrides ``_split_generators`` for other files. Skips
+    and clips of each split are counted in ``generation_reports[split]``, logged when
+    the split is done, and written in full next to the dataset
+    (``<data_dir>/<name>/<config>/<version>/generation_report_<split>.json``) once
+    ``download_and_prepare`` has finished.
+    """
+
+    FEATURE_DIM: int = 0
+    FEATURES_FILE: str = ""
     HOMEPAGE: str
     SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
 
@@ -358,32 +662,64 @@ class ManualFeaturesBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=T
         super().__init__(**kwargs)
         self.generation_reports: dict[str, GenerationReport] = {}
 
+    @property
+    def feature_dim(self) -> int:
+        """D: the builder config's ``feature_dim``, else ``FEATURE_DIM``."""
+        return getattr(self.builder_config, "feature_dim", 0) or self.FEATURE_DIM
+
+    @property
+    def features_file(self) -> str:
+        """The HDF5 file name: the builder config's ``features_file``, else ``FEATURES_FILE``."""
+        return getattr(self.builder_config, "features_file", "") or self.FEATURES_FILE
+
     @staticmethod
-    def parse_annotations(entries: dict, path: epath.PathLike) -> list[VideoAnnotation]:
+    def parse_annotations(
+        entries: dict, path: epath.PathLike, report: GenerationReport
+    ) -> list[VideoAnnotation]:
         raise NotImplementedError
 
     @staticmethod
-    def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
+    def read_video_features(
+        h5_file: h5py.File, video_id: str, report: GenerationReport
+    ) -> np.ndarray | None:
         raise NotImplementedError
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(
-            features=moment_features(self.FEATURE_DIM), homepage=self.HOMEPAGE
+            features=moment_features(self.feature_dim), homepage=self.HOMEPAGE
         )
+
+    def _new_report(self, split: str) -> GenerationReport:
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        return report
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         manual_dir = require_manual_files(
-            dl_manager.manual_dir, [*self.SPLIT_FILES.values(), self.FEATURES_FILE], self.name
+            dl_manager.manual_dir, [*self.SPLIT_FILES.values(), self.features_file], self.name
         )
         return {
-            split: self._generate_examples(split, manual_dir / file_name, manual_dir / self.FEATURES_FILE)
+            split: self._generate_examples(
+                split, manual_dir / file_name, manual_dir / self.features_file
+            )
             for split, file_name in self.SPLIT_FILES.items()
         }
 
     def _generate_examples(self, split, annotation_path, features_path):
-        videos = self.parse_annotations(load_annotation_json(annotation_path), annotation_path)
-        report = GenerationReport(self.name, split)
-        self.generation_reports[split] = report
+        report = self._new_report(split)
+        data = load_annotation_json(annotation_path, report)
+        videos = self.parse_annotations(data, annotation_path, report)
         yield from generate_examples(
-            videos, features_path, self.read_video_features, self.FEATURE_DIM, report
+            videos, features_path, self.read_video_features, self.feature_dim, report
         )
+
+    def download_and_prepare(self, **kwargs) -> None:
+        """TFDS's `download_and_prepare`, then every split's full report next to the data.
+
+        Writes ``generation_report_<split>.json`` into ``self.data_path`` when this call
+        generated the dataset (nothing when it already existed).
+        """
+        self.generation_reports = {}
+        super().download_and_prepare(**kwargs)
+        for report in self.generation_reports.values():
+            report.write(self.data_path)

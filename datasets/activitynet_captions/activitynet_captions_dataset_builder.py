@@ -9,6 +9,7 @@ import tensorflow_datasets as tfds
 # Absolute import: `tfds build datasets/activitynet_captions` imports this file as the
 # top-level module `activitynet_captions.activitynet_captions_dataset_builder`.
 from clear_tf_datasets import common
+from clear_tf_datasets.generation_report import GenerationReport
 
 FEATURE_DIM = 500
 FEATURES_FILE = "sub_activitynet_v1-3.c3d.hdf5"
@@ -17,8 +18,11 @@ FEATURES_FIELD = "c3d_features"
 # test.json is val_2 of ActivityNet Captions, as in 2D-TAN.
 
 
-def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
+def read_video_features(
+    h5_file: h5py.File, video_id: str, report: GenerationReport
+) -> np.ndarray | None:
     """`h5_file[video_id]["c3d_features"]`, shape (T, 500), or None when absent."""
+    del report  # nothing to note: the key is the video id
     if video_id not in h5_file:
         return None
     group = h5_file[video_id]

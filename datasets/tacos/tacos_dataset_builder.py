@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import h5py
-import numpy as np
 import tensorflow_datasets as tfds
 
 # Absolute import: `tfds build datasets/tacos` imports this file as the top-level
@@ -12,21 +10,6 @@ from clear_tf_datasets import common
 
 FEATURE_DIM = 4096
 FEATURES_FILE = "tall_c3d_features.hdf5"
-
-
-def read_video_features(h5_file: h5py.File, video_id: str) -> np.ndarray | None:
-    """The (T, 4096) dataset of `video_id`, keyed with or without the `.avi` suffix."""
-    stem = video_id.removesuffix(".avi")
-    for key in (video_id, stem, stem + ".avi"):
-        if key in h5_file:
-            dataset = h5_file[key]
-            if not isinstance(dataset, h5py.Dataset):
-                raise ValueError(
-                    f"{h5_file.filename}: entry {key!r} of video {video_id!r} is a group; "
-                    f"TACoS expects one (T, {FEATURE_DIM}) dataset per video"
-                )
-            return dataset[()]
-    return None
 
 
 class Builder(common.ManualFeaturesBuilder):
@@ -51,4 +34,6 @@ class Builder(common.ManualFeaturesBuilder):
     FEATURES_FILE = FEATURES_FILE
     HOMEPAGE = "https://github.com/microsoft/2D-TAN"
     parse_annotations = staticmethod(common.parse_tacos_annotations)
-    read_video_features = staticmethod(read_video_features)
+    # One (T, 4096) dataset per video, keyed with or without ".avi"; when both keys
+    # exist, the annotated one (with ".avi") is used and noted in the report.
+    read_video_features = staticmethod(common.read_video_dataset)

@@ -1,4 +1,6 @@
-"""GenerationReport: counting, accounting and the one-line summary."""
+"""GenerationReport: counting, accounting, the one-line summary and the full report file."""
+
+import json
 
 import pytest
 
@@ -52,3 +54,35 @@ def test_log_warns_only_when_something_was_skipped_or_clipped(caplog):
         "Generation report tacos/train": "INFO",
         "Generation report tacos/test": "WARNING",
     }
+
+
+def test_full_report_lists_every_video_and_is_written_next_to_the_data(tmp_path, caplog):
+    report = GenerationReport("charades_sta", "train")
+    report.add("videos_annotated", 5)
+    for video_id in ("a", "b", "c", "d", "b"):
+        report.add("query_clipped_to_duration", video_id=video_id)
+    report.add("video_feature_key_ambiguous", video_id="e", note="used 'e.avi'")
+    assert report.example_videos("query_clipped_to_duration") == ["a", "b", "c"]
+    assert report.videos("query_clipped_to_duration") == ["a", "b", "c", "d"]
+    assert report.notes == ["charades_sta/train: used 'e.avi'"]
+    with caplog.at_level("INFO"):
+        path = report.write(tmp_path)
+    assert path == tmp_path / "generation_report_train.json"
+    assert str(path) in caplog.text
+    written = json.loads(path.read_text())
+    assert written == report.to_dict()
+    assert written["counts"]["query_clipped_to_duration"] == 5
+    assert written["videos"] == {
+        "query_clipped_to_duration": {"a": 1, "b": 2, "c": 1, "d": 1},
+        "video_feature_key_ambiguous": {"e": 1},
+    }
+    assert written["notes"] == ["charades_sta/train: used 'e.avi'"]
+
+
+def test_note_is_logged_and_makes_the_summary_a_warning(caplog):
+    report = GenerationReport("tacos", "val")
+    with caplog.at_level("INFO"):
+        report.add("video_feature_key_ambiguous", video_id="s1.avi", note="both keys")
+        report.log()
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+    assert caplog.records[0].getMessage() == "tacos/val: both keys"

@@ -177,6 +177,8 @@ def test_bad_videos_and_queries_are_skipped_and_counted(tmp_path):
         "queries_annotated": 13,
         "queries_written": 3,
         "queries_in_skipped_videos": 4,
+        "video_duplicate_key": 0,
+        "video_bad_duration": 0,
         "video_missing_features": 1,
         "video_empty_features": 1,
         "video_nonfinite_features": 2,
@@ -186,6 +188,7 @@ def test_bad_videos_and_queries_are_skipped_and_counted(tmp_path):
         "query_start_not_before_end": 3,
         "query_outside_video": 1,
         "query_clipped_to_duration": 2,
+        "video_feature_key_ambiguous": 0,
     }
     assert report.example_videos("video_nonfinite_features") == ["s3-d3.avi", "s4-d4.avi"]
     assert "video_missing_features=1" in report.summary()
