@@ -24,3 +24,11 @@ def shared_datasets() -> pathlib.Path:
     if not SHARED_DATASETS.is_dir():
         pytest.fail(f"{SHARED_DATASETS} is missing: the real annotation files are needed")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def tiny_text_preset() -> str:
+    """A tiny random BERT preset folder with the real vocabulary (``tiny_text_preset``)."""
+    from tiny_text_preset import tiny_text_preset as build
+
+    return build()

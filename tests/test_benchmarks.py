@@ -131,12 +131,12 @@ def test_training_batch_has_a_target_for_every_loss_of_the_flagfile(flagfile):
     import bench_training
 
     from clear_tf.flagfile import config_from_flagfile
-    from clear_tf.losses import build_losses
+    from clear_tf.models.clear import CLEAR
 
     repo = os.path.dirname(BENCHMARKS_DIR)
     config = config_from_flagfile(os.path.join(repo, "configs", f"{flagfile}.flags"))
     config.data.batch_size, config.data.num_pre_clips, config.data.num_clips = 2, 16, 8
     config.model.tree_depth = 2
     _, y, sample_weight = bench_training.random_batch(config, feature_dim=4)
-    losses, _ = build_losses(config)
+    losses, _ = CLEAR.build_losses(config)
     assert set(y) == set(sample_weight) and set(losses) <= set(y)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from clear_tf import config as config_lib
+from clear_tf.models.clear import ClearConfig
 from clear_tf.flagfile import config_from_flagfile, read_flagfile
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -65,7 +66,7 @@ def test_types_booleans_lists_and_comments(tmp_path):
     # Only the first '=' separates name and value.
     assert config.train.run_dir == "/tmp/x=y"
     # Unset fields keep their defaults.
-    assert config.loss.alpha == config_lib.LossConfig().alpha
+    assert config.model.alpha == ClearConfig().alpha
 
 
 def test_later_lines_and_nested_flagfiles_override_earlier(tmp_path, monkeypatch):

@@ -80,7 +80,8 @@ class MomentLocalizer(keras.Model):
         """
         raise NotImplementedError
 
-    def build_losses(self, config) -> tuple[dict, dict]:
+    @classmethod
+    def build_losses(cls, config) -> tuple[dict, dict]:
         """``(losses, loss_weights)`` keyed by output name, for ``compile``."""
         raise NotImplementedError
 

@@ -36,14 +36,13 @@ def all_queries(videos):
 
 def test_training_batch_keys_shapes_dtypes(data_config):
     dataset = build_dataset(examples_dataset(random_videos(6)), data_config, training=True, seed=0)
-    B, K, S, N, L, R = 2, 2, 8, 8, 4, 3
+    B, K, S, N, L = 2, 2, 8, 8, 4
     expected = {
         "features": ([B, N, FEATURE_DIM], tf.float32),
         "token_ids": ([B, K, S], tf.int32),
         "padding_mask": ([B, K, S], tf.bool),
         "query_mask": ([B, K], tf.float32),
         "iou_map": ([B, K, L, L], tf.float32),
-        "anchor_iou": ([B, K, R], tf.float32),
         "times": ([B, K, 2], tf.float32),
         "duration": ([B], tf.float32),
         "video_id": ([B], tf.string),
@@ -76,8 +75,6 @@ def test_values_match_the_source_examples(data_config):
                 cell_starts, cell_ends = moments.candidate_times(4, float(video["duration"]))
                 expected_map = moments.temporal_iou(cell_starts, cell_ends, start, end) * moments.valid_mask(4)
                 np.testing.assert_allclose(batch["iou_map"][b, k], expected_map, atol=1e-5)
-                anchors = [expected_map[i, j] for i, j in moments.anchor_positions(4, 3)]
-                np.testing.assert_allclose(batch["anchor_iou"][b, k], anchors, atol=1e-5)
 
 
 def test_eval_three_queries_two_slots(data_config):
@@ -89,7 +86,7 @@ def test_eval_three_queries_two_slots(data_config):
     np.testing.assert_array_equal(batch["query_index"], [[0, 1], [2, -1]])
     np.testing.assert_array_equal(batch["query_mask"], [[1, 1], [1, 0]])
     np.testing.assert_array_equal(batch["sentence"], [[b"a", b"b"], [b"c", b""]])
-    assert batch["iou_map"][1, 1].sum() == 0.0 and batch["anchor_iou"][1, 1].sum() == 0.0
+    assert batch["iou_map"][1, 1].sum() == 0.0
     # A padded slot is an empty sentence, [CLS] [SEP], so the text encoder never sees no tokens.
     assert batch["padding_mask"][1, 1].sum() == 2
 
@@ -170,11 +167,17 @@ def test_normalize_features(data_config):
 
 def test_split_for_keras(data_config):
     batch = next(iter(build_dataset(examples_dataset(random_videos(4)), data_config, training=True, seed=0)))
-    x, y, sample_weight = split_for_keras(batch)
+    x, y, sample_weight = split_for_keras(batch, data_config)
     assert set(x) == {"features", "token_ids", "padding_mask"}
-    assert y["anchor_similarity"] is batch["anchor_iou"] and y["fine_logits"] is batch["iou_map"]
-    assert sample_weight["anchor_similarity"] is batch["query_mask"]
-    assert sample_weight["fine_logits"] is batch["query_mask"]
+    # The chosen model's targets (CLEAR: Γ₁'s anchor IoU, Γ₂'s and the coarse map's IoU map).
+    assert set(y) == {"anchor_similarity", "fine_logits", "coarse_scores"}
+    assert y["fine_logits"] is batch["iou_map"]
+    anchors = [(0, 3), (0, 2), (3, 3)]  # Eq. 2's anchors for L = 4, R = 3 (tree_depth 2)
+    for b in range(2):
+        for k in range(2):
+            expected = [batch["iou_map"][b, k, i, j] for i, j in anchors]
+            np.testing.assert_allclose(y["anchor_similarity"][b, k], expected, atol=1e-6)
+    assert all(sample_weight[name] is batch["query_mask"] for name in y)
 
 
 def run_checks(video):

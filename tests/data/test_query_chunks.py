@@ -62,10 +62,9 @@ def test_three_queries_two_slots_give_two_elements_the_second_padded():
 def test_targets_are_zero_in_padded_slots():
     element = merge_parts(*list(video_chunks(three_query_video(), 2, PADDING_QUERY))[1])
     batch = {name: value[tf.newaxis] for name, value in element.items()}
-    batch = add_targets(batch, num_clips=4, num_anchors=3)
-    assert batch["iou_map"].shape == (1, 2, 4, 4) and batch["anchor_iou"].shape == (1, 2, 3)
-    # Query "third" is [4, 8] of 8 s: clips 2..3 exactly; anchors [0,8], [0,6], [6,8].
+    batch = add_targets(batch, num_clips=4)
+    assert batch["iou_map"].shape == (1, 2, 4, 4)
+    # Query "third" is [4, 8] of 8 s: clips 2..3 exactly (IoU 1), clips 1..3 2/3 of it.
     assert batch["iou_map"][0, 0, 2, 3] == 1.0
-    np.testing.assert_allclose(batch["anchor_iou"][0, 0], [4 / 8, 2 / 8, 2 / 4], atol=1e-6)
+    np.testing.assert_allclose(batch["iou_map"][0, 0, 1, 3], 4 / 6, atol=1e-6)
     assert np.all(batch["iou_map"][0, 1].numpy() == 0.0)
-    assert np.all(batch["anchor_iou"][0, 1].numpy() == 0.0)

@@ -31,7 +31,7 @@ def test_batches_carry_the_vector_of_each_slot(data_config):
 
 def test_split_for_keras_feeds_vectors_instead_of_tokens(data_config):
     batch = next(iter(build_dataset(examples_dataset(random_videos(4)), data_config, training=True, seed=0, text_vectors=True)))
-    x, _, _ = split_for_keras(batch)
+    x, _, _ = split_for_keras(batch, data_config)
     assert set(x) == {"features", "sentence_embedding"}
 
 

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from clear_tf import moments
-from clear_tf.data.targets import anchor_iou, moment_iou_map, temporal_iou
+from clear_tf.data.targets import moment_iou_map, temporal_iou
+from clear_tf.models.clear.anchors import anchor_iou
 
 
 def test_iou_map_hand_computed():

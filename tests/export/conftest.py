@@ -1,9 +1,8 @@
 """One tiny real CLEAR model and its SavedModel export, shared by the export tests.
 
-The model is the real ``CLEAR`` with the real MiniLM text encoder, shrunk everywhere
-else (D = 8, N = 16 units, L = 8 clips, d = 16, one Bi-TCN block). Exporting it
-(tracing three signatures, writing ~90 MB of BERT weights) takes tens of seconds on a
-shared CPU, so it is done once per session.
+The model is the real ``CLEAR`` with a tiny random BERT (the real MiniLM vocabulary,
+``tiny_text_preset``), shrunk everywhere else (D = 8, N = 16 units, L = 8 clips, d = 16,
+one Bi-TCN block). Exporting it traces three signatures, so it is done once per session.
 """
 
 import pytest
@@ -20,10 +19,10 @@ def config():
 def model(config):
     import keras
 
-    from clear_tf.models import build_clear
+    from clear_tf.models import build_model
 
     keras.utils.set_random_seed(0)
-    return build_clear(config, FEATURE_DIM)
+    return build_model(config, FEATURE_DIM)
 
 
 @pytest.fixture(scope="session")

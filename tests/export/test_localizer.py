@@ -24,13 +24,13 @@ def test_loads_the_highest_version_of_a_base_path(localizer, saved_model_dir):
 
 def test_localize_matches_the_keras_model(localizer, model, config):
     from clear_tf.data.query_tokenizer import QueryTokenizer
-    from clear_tf.inference import localize
+    from clear_tf.export.signatures import inference_options
 
     features = video_features(num_units=31, seed=5)
     results = localizer.localize(features, DURATION, QUERIES)
 
     token_ids, padding_mask = QueryTokenizer(config.model.text_preset, MAX_QUERY_TOKENS)(tf.constant(QUERIES))
-    expected = localize(model, features, token_ids, padding_mask, DURATION, **export_lib.inference_options(config))
+    expected = model.localize(features, token_ids, padding_mask, DURATION, **inference_options(model, config))
     assert [result["query"] for result in results] == QUERIES
     for index, result in enumerate(results):
         finite = np.isfinite(expected["score"][index].numpy())

@@ -98,16 +98,15 @@ print(json.dumps({s: unregistered(s) for s in graph.signature_def if not s.start
 
 
 def keras_reference(model, config, features, token_ids, padding_mask):
-    from clear_tf.inference import localize
+    from clear_tf.export.signatures import inference_options
 
-    result = localize(
-        model,
+    result = model.localize(
         features,
         token_ids,
         padding_mask,
         DURATION,
         normalize_features=config.data.normalize_features,
-        **export_lib.inference_options(config),
+        **inference_options(model, config),
     )
     return {name: result[name].numpy() for name in ("start", "end", "score")}
 

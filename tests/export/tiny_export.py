@@ -15,8 +15,10 @@ DURATION = 30.0
 
 def tiny_config():
     from clear_tf.config import Config
+    from tiny_text_preset import tiny_text_preset
 
     config = Config()
+    config.model.text_preset = tiny_text_preset()
     config.data.num_pre_clips = 16
     config.data.num_clips = 8
     config.data.max_query_tokens = MAX_QUERY_TOKENS

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from clear_tf import moments
-from clear_tf.inference import ranked_moments, reference_nms, temporal_nms
+from clear_tf.inference import ranked_moments, temporal_nms
+from clear_tf.inference.reference import reference_nms
 
 # [0, 2] best; [0, 1] has IoU 1/2 with it; [1, 3] has IoU 1/3 with it; [5, 6] is disjoint.
 STARTS = np.array([0.0, 0.0, 1.0, 5.0], dtype="float32")

@@ -1,6 +1,7 @@
 import numpy as np
 
-from clear_tf.layers import QueryMomentFusion, QueryMomentSimilarity
+from clear_tf.layers import QueryMomentFusion
+from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity
 from tests.test_helpers import run_layer_serialization_test
 
 RNG = np.random.default_rng(0)

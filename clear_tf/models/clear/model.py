@@ -355,7 +355,8 @@ class CLEAR(MomentLocalizer):
             "coarse_scores": batch["iou_map"],
         }
 
-    def build_losses(self, config) -> tuple[dict, dict]:
+    @classmethod
+    def build_losses(cls, config) -> tuple[dict, dict]:
         """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9), plus the coarse-map term when its weight > 0.
 
         ``coarse_map_weight`` > 0 aligns the coarse score of every candidate with its

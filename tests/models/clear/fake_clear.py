@@ -1,7 +1,9 @@
 """A tiny stand-in for the CLEAR model exposing the sub-model interface of ARCHITECTURE.md.
 
-``localize`` only needs ``video_encoder``, ``query_encoder``, ``fine_head`` and a few
-attributes; this fake builds them from small Keras layers so the inference tests do not
+CLEAR's inference (``MomentLocalizer.localize`` with CLEAR's ``encode_video``,
+``encode_queries`` and ``score_candidates``) only needs ``video_encoder``,
+``query_encoder``, ``fine_head`` and a few attributes; this fake builds them from small
+Keras layers and borrows CLEAR's real inference methods, so the search tests do not
 depend on the model's training-time details.
 """
 
@@ -14,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import moments
+from clear_tf.models import MomentLocalizer
+from clear_tf.models.clear import CLEAR
 
 NUM_CLIPS = 8
 UNITS_PER_CLIP = 2
@@ -77,16 +81,25 @@ class ConvHead(keras.Model):
 
 @dataclass
 class FakeClear:
-    """The attributes and sub-models ``localize`` reads from a CLEAR model."""
+    """The attributes and sub-models CLEAR's inference reads, with CLEAR's inference methods."""
 
     video_encoder: keras.Model
     query_encoder: keras.Model
     fine_head: keras.Model
     num_clips: int
+    num_pre_clips: int
+    feature_dim: int
     hidden_dim: int
     tree_depth: int
     candidate_mask: np.ndarray
     fine_head_type: str
+
+    inference_methods = CLEAR.inference_methods
+    localize = MomentLocalizer.localize
+    valid_candidates = MomentLocalizer.valid_candidates
+    encode_video = CLEAR.encode_video
+    encode_queries = CLEAR.encode_queries
+    score_candidates = CLEAR.score_candidates
 
 
 def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
@@ -121,6 +134,8 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
         query_encoder=query_encoder,
         fine_head=head,
         num_clips=NUM_CLIPS,
+        num_pre_clips=NUM_CLIPS * UNITS_PER_CLIP,
+        feature_dim=FEATURE_DIM,
         hidden_dim=HIDDEN_DIM,
         tree_depth=3,
         candidate_mask=moments.valid_mask(NUM_CLIPS),

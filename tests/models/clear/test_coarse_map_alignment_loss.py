@@ -4,7 +4,8 @@ import keras
 import numpy as np
 
 from clear_tf.config import Config
-from clear_tf.losses import CoarseMapAlignmentLoss, build_losses
+from clear_tf.models.clear import CLEAR
+from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
 
 
 def test_per_slot_mean_over_candidates_and_masked_reduction():
@@ -35,9 +36,9 @@ def test_sparse_candidates_follow_the_model():
 def test_build_losses_adds_it_only_when_weighted():
     config = Config()
     config.data.num_clips, config.model.tree_depth = 8, 3
-    losses, weights = build_losses(config)
+    losses, weights = CLEAR.build_losses(config)
     assert "coarse_scores" not in losses
-    config.loss.coarse_map_weight = 0.5
-    losses, weights = build_losses(config)
+    config.model.coarse_map_weight = 0.5
+    losses, weights = CLEAR.build_losses(config)
     assert weights["coarse_scores"] == 0.5
     assert isinstance(losses["coarse_scores"], CoarseMapAlignmentLoss)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from clear_tf.inference import coarse_score_map, localize, make_localizer
-from clear_tf.models import CLEAR
+from clear_tf.inference import make_localizer
+from clear_tf.models.clear import CLEAR
+from clear_tf.models.clear.search import coarse_score_map
 
 NUM_PRE_CLIPS, NUM_CLIPS, FEATURE_DIM, HIDDEN_DIM = 16, 8, 6, 8
 
@@ -56,7 +57,7 @@ def test_sub_model_scores_equal_the_full_model_outputs(model):
         atol=1e-5,
     )
     # CLEAR-F's best score is the best sigmoid of the model's own fine logits.
-    result = localize(model, features, token_ids, padding_mask, 8.0, method="clear_f", top_k=2)
+    result = model.localize(features, token_ids, padding_mask, 8.0, method="clear_f", top_k=2)
     best = tf.reduce_max(tf.sigmoid(outputs["fine_logits"][0]), axis=[1, 2])
     np.testing.assert_allclose(result["score"][:, 0], best, rtol=1e-5)
 
@@ -79,6 +80,6 @@ def test_both_trees_search_a_sparse_map():
     features, token_ids, padding_mask = inputs(NUM_PRE_CLIPS, 1)
     # The binary tree follows the best *candidate*; the paper's anchors are candidates.
     for tree in ("binary", "paper"):
-        result = localize(model, features, token_ids, padding_mask, 8.0, method="clear", tree=tree)
+        result = model.localize(features, token_ids, padding_mask, 8.0, method="clear", tree=tree)
         assert np.isfinite(result["score"][0, 0])
         assert 0 < result["scored_fraction"][0] <= 1

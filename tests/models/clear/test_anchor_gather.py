@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from clear_tf.layers import AnchorGather
+from clear_tf.models.clear.anchor_gather import AnchorGather
 from tests.test_helpers import run_layer_serialization_test
 
 # Eq. 2 written out by hand, 1-based (start, end), for L = 8:

@@ -4,12 +4,10 @@ import pytest
 
 from clear_tf import moments
 from clear_tf.config import Config
-from clear_tf.losses import (
-    CoarseAlignmentLoss,
-    CoarseMapAlignmentLoss,
-    FineAlignmentLoss,
-    build_losses,
-)
+from clear_tf.losses import FineAlignmentLoss
+from clear_tf.models.clear import CLEAR
+from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
+from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
 
 RNG = np.random.default_rng(0)
 BATCH, SLOTS, ANCHORS, CLIPS, DIM = 3, 4, 5, 6, 16
@@ -97,9 +95,9 @@ def test_config_round_trip():
 def test_build_losses_keys_and_weights_follow_the_config():
     config = Config()
     config.model.hidden_dim = 32
-    config.loss.alpha, config.loss.coarse_weight = 2.0, 0.5
-    config.loss.min_iou, config.loss.max_iou = 0.3, 0.7
-    losses, weights = build_losses(config)
+    config.model.alpha, config.model.coarse_weight = 2.0, 0.5
+    config.model.min_iou, config.model.max_iou = 0.3, 0.7
+    losses, weights = CLEAR.build_losses(config)
     assert set(losses) == {"anchor_similarity", "fine_logits"}
     assert weights == {"anchor_similarity": 0.5, "fine_logits": 2.0}
     assert losses["anchor_similarity"].hidden_dim == 32
@@ -110,8 +108,8 @@ def test_keras_compute_loss_combines_weighted_masked_losses():
     """A tiny model with the CLEAR output names, compiled with build_losses."""
     config = Config()
     config.model.hidden_dim = DIM
-    config.loss.alpha, config.loss.coarse_weight = 2.0, 0.25
-    losses, weights = build_losses(config)
+    config.model.alpha, config.model.coarse_weight = 2.0, 0.25
+    losses, weights = CLEAR.build_losses(config)
     inputs = {
         "anchor_similarity": keras.Input((SLOTS, ANCHORS), name="anchor_similarity"),
         "fine_logits": keras.Input((SLOTS, CLIPS, CLIPS), name="fine_logits"),

@@ -26,7 +26,7 @@ import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 
 from clear_tf.config import Config  # noqa: E402
-from clear_tf.losses import build_losses  # noqa: E402
+from clear_tf.models.clear import CLEAR  # noqa: E402
 from clear_tf.models import CLEAR  # noqa: E402
 
 BATCH, SLOTS, TOKENS, UNITS, DIM, CLIPS = 4, 2, 6, 16, 6, 8
@@ -58,8 +58,8 @@ def compile_model(model):
     config = Config()
     config.model.hidden_dim = 16
     config.model.tree_depth = 2
-    config.loss.coarse_weight = 0.01
-    losses, weights = build_losses(config)
+    config.model.coarse_weight = 0.01
+    losses, weights = CLEAR.build_losses(config)
     # Plain SGD: its update is proportional to the gradient, so a wrongly scaled
     # cross-replica gradient shows in the weights (Adam's first step would hide it).
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss=losses, loss_weights=weights)

@@ -1,8 +1,8 @@
 import keras_hub
 import pytest
 
-from clear_tf.model_stats import format_model_stats, model_stats
-from clear_tf.models import CLEAR
+from clear_tf.model_stats import format_model_stats
+from clear_tf.models.clear import CLEAR
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def tiny_model():
 
 
 def test_parameter_counts_by_hand(tiny_model):
-    stats = model_stats(tiny_model, num_tokens=5)["parameters"]
+    stats = tiny_model.model_stats(num_tokens=5)["parameters"]
     # Bi-TCN block 0: conv 3·6·4+4, projection 6·4+4; block 1: conv 3·4·2+2, projection
     # 4·2+2; moment MLP 2·4+4.
     assert stats["video_encoder"] == 76 + 28 + 26 + 10 + 12
@@ -40,7 +40,7 @@ def test_parameter_counts_by_hand(tiny_model):
 
 
 def test_flops_by_hand(tiny_model):
-    stats = model_stats(tiny_model, num_tokens=5)
+    stats = tiny_model.model_stats(num_tokens=5)
     video = stats["flops_per_video"]
     # N = 8 units: block 0 conv 8·3·6·4·2 + projection 8·6·4·2; block 1 8·3·4·2·2 + 8·4·2·2.
     assert video["bi_tcn"] == 1152 + 384 + 384 + 128
@@ -63,7 +63,7 @@ def test_flops_by_hand(tiny_model):
 
 
 def test_table_lists_every_entry(tiny_model):
-    stats = model_stats(tiny_model, num_tokens=5)
+    stats = tiny_model.model_stats(num_tokens=5)
     table = format_model_stats(stats)
     for section in stats.values():
         for name in section:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from clear_tf.layers import BiTCN
+from clear_tf.models.clear.bi_tcn import BiTCN
 from tests.test_helpers import run_layer_serialization_test
 
 

@@ -9,9 +9,10 @@ import pytest
 import tensorflow as tf
 
 from clear_tf import moments, text_presets
-from clear_tf.config import Config, ModelConfig
-from clear_tf.losses import build_losses
-from clear_tf.models import CLEAR, build_clear, get_model_builder
+from tiny_text_preset import tiny_text_preset
+from clear_tf.config import Config
+from clear_tf.models import build_model, model_class
+from clear_tf.models.clear import CLEAR, ClearConfig
 
 BATCH, SLOTS, TOKENS, UNITS, DIM, CLIPS, HIDDEN = 2, 3, 7, 16, 12, 8, 16
 TINY = dict(
@@ -27,7 +28,7 @@ TINY = dict(
 
 @pytest.fixture(scope="module")
 def backbone():
-    return text_presets.load_backbone()
+    return text_presets.load_backbone(tiny_text_preset())
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_sub_models_compose_to_the_full_outputs(model):
 
 def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
     y, sample_weight = make_targets()
-    losses, weights = build_losses(Config(model=ModelConfig(hidden_dim=HIDDEN, tree_depth=3)))
+    losses, weights = CLEAR.build_losses(Config(model=ClearConfig(hidden_dim=HIDDEN, tree_depth=3)))
     with tf.GradientTape(persistent=True) as tape:
         outputs = model(make_inputs(), training=True)
         total = sum(
@@ -115,7 +116,7 @@ def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
     variables = model.trainable_variables
     gradients = tape.gradient(total, variables)
     bert_ids = {id(w) for w in model.text_backbone.weights}
-    assert len(bert_ids) > 100 and not bert_ids & {id(v) for v in variables}
+    assert len(bert_ids) > 10 and not bert_ids & {id(v) for v in variables}
     missing = [v.path for v, g in zip(variables, gradients) if g is None or not np.any(np.asarray(g))]
     assert not missing, f"no gradient for {missing}"
     # Frozen BERT: its variables are not watched, so the loss has no gradient for them.
@@ -124,9 +125,9 @@ def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
 
 
 def test_fine_tuned_bert_receives_gradients():
-    tuned = CLEAR(text_presets.load_backbone(), text_trainable=True, **TINY)
+    tuned = CLEAR(text_presets.load_backbone(tiny_text_preset()), text_trainable=True, **TINY)
     y, sample_weight = make_targets()
-    losses, _ = build_losses(Config(model=ModelConfig(hidden_dim=HIDDEN, tree_depth=3)))
+    losses, _ = CLEAR.build_losses(Config(model=ClearConfig(hidden_dim=HIDDEN, tree_depth=3)))
     with tf.GradientTape() as tape:
         outputs = tuned(make_inputs(), training=True)
         total = losses["fine_logits"](y["fine_logits"], outputs["fine_logits"], sample_weight=sample_weight["fine_logits"])
@@ -192,14 +193,14 @@ def test_bad_configs_are_errors(backbone):
 
 
 def test_registry_and_config_builder():
-    assert get_model_builder("clear") is build_clear
-    with pytest.raises(ValueError, match="unknown model"):
-        get_model_builder("2d-tan")
+    assert model_class("clear") is CLEAR
+    with pytest.raises(ValueError, match="--model='2d-tan'"):
+        model_class("2d-tan")
     config = Config()
     config.data.num_pre_clips, config.data.num_clips = 32, 16
     config.model.hidden_dim, config.model.tcn_channels, config.model.tree_depth = 8, [8], 2
     config.model.fine_head, config.model.moment_map = "conv", "sparse"
-    built = build_clear(config, feature_dim=DIM)
+    built = build_model(config, feature_dim=DIM)
     assert (built.num_clips, built.hidden_dim, built.tree_depth, built.fine_head_type) == (16, 8, 2, "conv")
     assert built.video_encoder.output.shape == (None, 16, 16, 8)
 
@@ -208,7 +209,7 @@ def test_keras_train_step_with_build_losses(model):
     """compile + train_on_batch runs, and compute_loss equals the losses by hand."""
     config = Config()
     config.model.hidden_dim, config.model.tree_depth = HIDDEN, 3
-    losses, weights = build_losses(config)
+    losses, weights = CLEAR.build_losses(config)
     inputs = make_inputs()
     y, sample_weight = make_targets()
     trainee = CLEAR(model.text_backbone, **TINY)

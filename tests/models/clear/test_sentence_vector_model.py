@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from clear_tf import text_presets
+from tiny_text_preset import tiny_text_preset
 from clear_tf.data import SentenceVectors
-from clear_tf.models import CLEAR
+from clear_tf.models.clear import CLEAR
 
 BATCH, SLOTS, TOKENS, UNITS, DIM, CLIPS = 2, 3, 6, 16, 8, 8
 
@@ -14,7 +15,7 @@ BATCH, SLOTS, TOKENS, UNITS, DIM, CLIPS = 2, 3, 6, 16, 8, 8
 @pytest.fixture(scope="module")
 def model():
     return CLEAR(
-        text_presets.load_backbone(), feature_dim=DIM, num_pre_clips=UNITS, num_clips=CLIPS,
+        text_presets.load_backbone(tiny_text_preset()), feature_dim=DIM, num_pre_clips=UNITS, num_clips=CLIPS,
         hidden_dim=16, tcn_channels=[8], tree_depth=2,
     )
 
@@ -59,7 +60,7 @@ def test_view_shares_every_trainable_weight_and_has_no_bert(model):
 
 def test_fine_tuned_text_encoder_has_no_sentence_vector_view():
     tuned = CLEAR(
-        text_presets.load_backbone(), feature_dim=DIM, num_pre_clips=UNITS, num_clips=CLIPS,
+        text_presets.load_backbone(tiny_text_preset()), feature_dim=DIM, num_pre_clips=UNITS, num_clips=CLIPS,
         hidden_dim=16, tcn_channels=[8], tree_depth=2, text_trainable=True,
     )
     with pytest.raises(ValueError, match="frozen text encoder"):

@@ -1,23 +1,19 @@
-"""``localize`` against a brute-force NumPy pipeline built from the same sub-models."""
+"""CLEAR's ``localize`` (its three methods, both trees) against a brute-force NumPy pipeline
+built from the same sub-models."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from clear_tf import moments
-from clear_tf.inference import (
-    default_depth,
-    localize,
-    make_localizer,
-    node_mask,
-    reference_binary_search,
-    reference_nms,
-    reference_paper_search,
-)
+from clear_tf.inference import make_localizer
+from clear_tf.inference.reference import reference_nms
+from clear_tf.models.clear.reference import node_mask, reference_binary_search, reference_paper_search
+from clear_tf.models.clear.tree_search import default_depth
 
 from fake_clear import NUM_CLIPS, UNITS_PER_CLIP, random_video
 
-NUM_UNITS = NUM_CLIPS * UNITS_PER_CLIP  # the fake encoder's input length: no resampling
+NUM_UNITS = NUM_CLIPS * UNITS_PER_CLIP  # the fake's num_pre_clips: no resampling
 DURATION = 16.0
 OPTIONS = {"mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": 4}
 
@@ -83,8 +79,7 @@ def assert_matches(result, expected):
 def test_localize_matches_brute_force(fake_mlp_model, method, tree):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 6, seed=2)
     kwargs = {"tree": tree} if tree else {}
-    result = localize(
-        fake_mlp_model, features, token_ids, padding_mask, DURATION,
+    result = fake_mlp_model.localize(features, token_ids, padding_mask, DURATION,
         method=method, **kwargs, **OPTIONS,
     )
     expected = brute_force(fake_mlp_model, features, token_ids, padding_mask, method, tree)
@@ -104,13 +99,11 @@ def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_ml
     agreeing = 0
     for seed in range(4):
         features, token_ids, padding_mask = random_video(NUM_UNITS, 8, seed=seed)
-        full = localize(
-            fake_mlp_model, features, token_ids, padding_mask, DURATION, method="clear_f", **OPTIONS
+        full = fake_mlp_model.localize(features, token_ids, padding_mask, DURATION, method="clear_f", **OPTIONS
         )
         full_reference = brute_force(fake_mlp_model, features, token_ids, padding_mask, "clear_f")
         for tree in ("paper", "binary"):
-            pruned = localize(
-                fake_mlp_model, features, token_ids, padding_mask, DURATION,
+            pruned = fake_mlp_model.localize(features, token_ids, padding_mask, DURATION,
                 method="clear", tree=tree, **OPTIONS,
             )
             searched = brute_force(fake_mlp_model, features, token_ids, padding_mask, "clear", tree)
@@ -128,8 +121,7 @@ def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_ml
 
 def test_conv_head_is_run_on_the_full_map_and_masked(fake_conv_model):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 5, seed=7)
-    result = localize(
-        fake_conv_model, features, token_ids, padding_mask, DURATION,
+    result = fake_conv_model.localize(features, token_ids, padding_mask, DURATION,
         method="clear", tree="binary", **OPTIONS,
     )
     expected = brute_force(fake_conv_model, features, token_ids, padding_mask, "clear", "binary")
@@ -150,4 +142,4 @@ def test_make_localizer_traces_once_for_any_number_of_units_and_queries(fake_mlp
 def test_unknown_method_is_rejected(fake_mlp_model):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 1)
     with pytest.raises(ValueError, match="unknown inference method 'clear_x'"):
-        localize(fake_mlp_model, features, token_ids, padding_mask, DURATION, method="clear_x")
+        fake_mlp_model.localize(features, token_ids, padding_mask, DURATION, method="clear_x")

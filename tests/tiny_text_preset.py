@@ -1,0 +1,40 @@
+"""A tiny random BERT saved as a local keras-hub preset, for unit tests (keras-hub's own tests do this).
+
+The tokenizer is the default preset's (the real MiniLM vocabulary, so queries tokenize
+as in production); the backbone has one layer of width 16 and random weights, so a unit
+test builds, saves and exports models in a fraction of the real encoder's time. The
+real weights are left to the tests marked slow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_FOLDER = None
+
+
+def tiny_text_preset() -> str:
+    """The absolute folder of the tiny preset, written once per process (a ``--text_preset`` value)."""
+    global _FOLDER
+    if _FOLDER is None:
+        import keras
+        import keras_hub
+
+        from clear_tf import text_presets
+
+        tokenizer = text_presets.load_tokenizer()
+        keras.utils.set_random_seed(1234)
+        backbone = keras_hub.models.BertBackbone(
+            vocabulary_size=tokenizer.vocabulary_size(),
+            num_layers=1,
+            num_heads=2,
+            hidden_dim=16,
+            intermediate_dim=32,
+            max_sequence_length=64,
+        )
+        folder = os.path.join(tempfile.mkdtemp(prefix="clear_tf_tiny_bert_"), "tiny_bert")
+        backbone.save_to_preset(folder)
+        tokenizer.save_to_preset(folder)
+        _FOLDER = folder
+    return _FOLDER
