@@ -86,3 +86,31 @@ def test_missing_duration_is_an_argparse_usage_error(capsys, export_dir, files):
         cli.main(["--export_dir", export_dir, "--features", str(files / "video.npy"), "--query", "q"])
     assert exit_info.value.code == cli.USAGE_ERROR
     assert "--duration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--features", "{dir}/video.npy", "--video", "{dir}/my.mp4"], "give exactly one of --features and --video"),
+        ([], "give exactly one of --features and --video"),
+        (["--video", "{dir}/my.mp4", "--duration", "30"], "--duration is not used with --video"),
+        (["--features", "{dir}/video.npy", "--duration", "30", "--unit_seconds", "2"], "--unit_seconds is only used with --video"),
+    ],
+    ids=["both", "neither", "video with duration", "unit flag with features"],
+)
+def test_features_or_video_is_an_argparse_usage_error(capsys, export_dir, files, extra, message):
+    args = ["--export_dir", export_dir, "--query", "q", *[value.format(dir=files) for value in extra]]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == cli.USAGE_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_video_with_an_export_of_unknown_features(capsys, export_dir, files):
+    """The stand-in export records no feature encoder (config.data.feature_encoder)."""
+    (files / "my.mp4").write_bytes(b"\x00")
+    status = cli.main(["--export_dir", f"{export_dir}/1", "--video", str(files / "my.mp4"), "--query", "q"])
+    captured = capsys.readouterr()
+    assert status == cli.USAGE_ERROR and captured.out == ""
+    assert captured.err.startswith("error: --video: the export ")
+    assert "trained on features of unknown origin" in captured.err and "pass --features" in captured.err

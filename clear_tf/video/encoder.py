@@ -108,7 +108,9 @@ class ImageEncoder:
     def _embed(self, frames):
         import tensorflow as tf
 
-        images = self.image_converter(frames)
+        # Converted as float: resizing uint8 images would round (and clip the bicubic
+        # overshoot) before the normalisation.
+        images = self.image_converter(tf.cast(frames, tf.float32))
         if hasattr(self.backbone, "get_vision_embeddings"):
             embeddings = self.backbone.get_vision_embeddings(images)
         else:
