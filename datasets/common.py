@@ -185,7 +185,8 @@ def load_annotation_json(path: epath.PathLike, report: GenerationReport | None =
             video_id,
             num_queries,
             note=f"{path}: video {video_id!r} appears more than once; its last entry is "
-            f"used and an earlier one ({num_queries} queries) is skipped",
+            f"used and an earlier one ({num_queries} "
+            f"{'query' if num_queries == 1 else 'queries'}) is skipped",
         )
     return data
 

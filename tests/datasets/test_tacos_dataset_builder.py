@@ -3,13 +3,11 @@
 import json
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from dataset_test_utils import build, write_json, write_tacos_features
+from dataset_test_utils import build, cli_build, write_json, write_tacos_features
 
 from clear_tf_datasets.tacos import tacos_dataset_builder
 
@@ -199,6 +197,38 @@ def test_bad_videos_and_queries_are_skipped_and_counted(tmp_path):
     np.testing.assert_allclose(video["queries"]["end"], [30 / FPS, 60 / FPS, 300 / FPS], rtol=1e-6)
 
 
+def test_zero_fps_repeated_key_and_double_feature_key_do_not_stop_the_build(tmp_path):
+    text = (
+        '{"s1-d1.avi": %s, "s2-d2.avi": %s, "s3-d3.avi": %s, "s1-d1.avi": %s}'
+        % tuple(json.dumps(v) for v in (
+            _video(300, [[0, 30], [30, 60]], ["He cuts.", "He peels."]),
+            {**_video(300, [[0, 30]], ["zero fps"]), "fps": 0},
+            _video(300, [[0, 30]], ["He washes."]),
+            _video(600, [[0, 90]], ["He slices."]),
+        ))
+    )
+    manual_dir = _tacos_manual_dir(
+        tmp_path / "manual", {}, {"s1-d1.avi": _units(), "s3-d3.avi": _units(), "s3-d3": _units(2)}
+    )
+    (manual_dir / "train.json").write_text(text)
+    builder = build("tacos", manual_dir, tmp_path / "data")
+    report = builder.generation_reports["train"]
+    assert report.videos("video_bad_duration") == ["s2-d2.avi"]
+    assert report.videos("video_duplicate_key") == ["s1-d1.avi"]
+    assert report.videos("video_feature_key_ambiguous") == ["s3-d3.avi"]
+    assert (report["videos_annotated"], report["videos_written"]) == (4, 2)
+    assert (report["queries_annotated"], report["queries_written"]) == (5, 2)
+    assert report["queries_in_skipped_videos"] == 3
+    videos = _examples(builder, "train")
+    assert videos["s1-d1.avi"]["duration"] == pytest.approx(600 / FPS)  # the last entry
+    assert videos["s3-d3.avi"]["features"].shape == (3, 4096)  # the ".avi" key's array
+    written = json.loads(
+        (tmp_path / "data" / "tacos" / "1.0.0" / "generation_report_train.json").read_text()
+    )
+    assert written["videos"]["video_bad_duration"] == {"s2-d2.avi": 1}
+    assert "using 's3-d3.avi'" in written["notes"][-1]
+
+
 def test_split_without_any_usable_video_is_an_error(tmp_path):
     manual_dir = _tacos_manual_dir(
         tmp_path / "manual",
@@ -213,32 +243,10 @@ def test_builder_registered_by_import():
     assert tfds.builder_cls("tacos") is tacos_dataset_builder.Builder
 
 
-# What `tfds build <folder> --manual_dir=M --data_dir=D` runs. The `tfds` script itself
-# cannot start without apache-beam in TFDS 4.9.10 (its `convert_format` command imports
-# beam at startup), so the child process runs the `build` command's own code: the same
-# loading of the builder from its folder, then download_and_prepare.
-_CLI_BUILD = """
-import sys
-from absl import logging
-from etils import epath
-from tensorflow_datasets.scripts.cli import build, cli_utils
-logging.set_verbosity(logging.INFO)
-folder, manual_dir, data_dir = sys.argv[1:]
-build.Args(
-    positional_datasets=[folder],
-    paths=cli_utils.PathOptions(data_dir=epath.Path(data_dir), manual_dir=epath.Path(manual_dir)),
-).execute()
-print("loaded modules:", sorted(m for m in sys.modules if m.endswith("_dataset_builder")))
-"""
-
-
 @pytest.mark.slow
 def test_tfds_cli_builds_from_the_folder(tmp_path, subprocess_env):
     builder_dir = pathlib.Path(tacos_dataset_builder.__file__).parent
-    result = subprocess.run(
-        [sys.executable, "-c", _CLI_BUILD, str(builder_dir), str(DUMMY_DATA), str(tmp_path)],
-        env=subprocess_env, capture_output=True, text=True, timeout=300,
-    )
+    result = cli_build(builder_dir, DUMMY_DATA, tmp_path, subprocess_env)
     assert result.returncode == 0, result.stderr[-3000:]
     # Loaded from the folder, as the module `tacos.tacos_dataset_builder`.
     assert "'tacos.tacos_dataset_builder'" in result.stdout
@@ -247,3 +255,5 @@ def test_tfds_cli_builds_from_the_folder(tmp_path, subprocess_env):
         "train": 3, "val": 1, "test": 2
     }
     assert "Generation report tacos/train:" in result.stderr
+    report_file = tmp_path / "tacos" / "1.0.0" / "generation_report_train.json"
+    assert f"every video id per reason: {report_file}" in result.stderr

@@ -1,0 +1,1 @@
+"""Charades-STA moment localization dataset (TFDS builder `charades_sta`)."""

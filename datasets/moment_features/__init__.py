@@ -1,0 +1,1 @@
+"""Your own moment localization data (TFDS builder `moment_features`)."""
