@@ -7,7 +7,8 @@ style (times in seconds)::
                   "sentences": ["A woman dances.", ...]}, ...}
 
 named `train.json`, `val.json` and `test.json` (the splits whose file is there are
-built; at least one), and `features.hdf5`: one (T, D) float dataset per video id.
+built; at least one), and `features.hdf5` (or `features.h5`): one (T, D) float
+dataset per video id.
 
 D is chosen by the config name, `d<D>`: `moment_features/d512`,
 `moment_features/d1024`, ... Any positive D works (`d300`, `d2304`), not only the
@@ -38,6 +39,9 @@ from etils import epath
 from clear_tf_datasets import common
 
 FEATURES_FILE = "features.hdf5"
+# Also read under this name (the other suffix `python -m clear_tf.extract_features`
+# writes) when FEATURES_FILE is absent.
+OTHER_FEATURES_FILE = "features.h5"
 # Feature sizes of common image and video encoders, listed as configs. Other sizes
 # work too (`config_for_dim`).
 LISTED_DIMS = (512, 768, 1024, 2048, 4096)
@@ -109,8 +113,10 @@ class Builder(common.ManualFeaturesBuilder):
       train.json, val.json, test.json   one per split (the splits whose file is there
                   are built, at least one): {{video_id: {{"duration": seconds,
                   "timestamps": [[start, end], ...] (seconds), "sentences": [...]}}}}
-      {FEATURES_FILE}   one (T, D) float dataset per video id (e.g. written by
-                  `python -m clear_tf.extract_features`)
+      {FEATURES_FILE} (or {OTHER_FEATURES_FILE})
+                  one (T, D) float dataset per video id, e.g. written by
+                  `python -m clear_tf.extract_features`; its root attribute `encoder`
+                  is recorded in the dataset's metadata as `feature_encoder`
 
     and build the config named after D, e.g. for 512-dimensional features
     `tfds build datasets/moment_features --config=d512 --manual_dir=DIR --data_dir=OUT`
@@ -140,9 +146,16 @@ class Builder(common.ManualFeaturesBuilder):
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        manual_dir = common.require_manual_files(
-            dl_manager.manual_dir, [self.features_file], self.name
-        )
+        manual_dir = epath.Path(dl_manager.manual_dir)
+        features_file = self.features_file
+        if (manual_dir / OTHER_FEATURES_FILE).is_file():
+            if (manual_dir / features_file).is_file():
+                raise ValueError(
+                    f"{manual_dir} has both {features_file} and {OTHER_FEATURES_FILE}; "
+                    f"keep the one to build from"
+                )
+            features_file = OTHER_FEATURES_FILE
+        common.require_manual_files(manual_dir, [features_file], self.name)
         splits = {
             split: manual_dir / file_name
             for split, file_name in self.SPLIT_FILES.items()
@@ -151,9 +164,9 @@ class Builder(common.ManualFeaturesBuilder):
         if not splits:
             # Lists every split file as missing.
             common.require_manual_files(
-                manual_dir, [*self.SPLIT_FILES.values(), self.features_file], self.name
+                manual_dir, [*self.SPLIT_FILES.values(), features_file], self.name
             )
-        features_path = manual_dir / self.features_file
+        features_path = manual_dir / features_file
         attributes, dims = read_feature_file_info(features_path)
         self._check_dims(features_path, dims)
         self.info.metadata["feature_encoder"] = str(attributes.get(ENCODER_ATTRIBUTE, ""))

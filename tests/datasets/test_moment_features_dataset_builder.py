@@ -125,6 +125,17 @@ def test_same_checks_and_counts_as_the_other_builders(tmp_path):
     assert builder.info.metadata["feature_encoder"] == "my_encoder"
 
 
+def test_features_h5_is_read_when_features_hdf5_is_absent(tmp_path):
+    manual_dir = tmp_path / "m"
+    shutil.copytree(DUMMY_DATA, manual_dir)
+    shutil.copy(manual_dir / "features.hdf5", manual_dir / "features.h5")
+    with pytest.raises(ValueError, match="has both features.hdf5 and features.h5"):
+        build(f"moment_features/d{DIM}", manual_dir, tmp_path / "d")
+    (manual_dir / "features.hdf5").unlink()
+    builder = build(f"moment_features/d{DIM}", manual_dir, tmp_path / "d")
+    assert builder.info.splits["train"].num_examples == 3
+
+
 def test_other_feature_dimension_names_the_config_to_build(tmp_path):
     with pytest.raises(ValueError, match=r"holds 16-dimensional features .* build moment_features/d16"):
         build("moment_features/d512", DUMMY_DATA, tmp_path)
