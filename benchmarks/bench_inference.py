@@ -2,7 +2,7 @@
 scaling with L and M, fine-head headroom, and R_A against the paper.
 
 Every section returns a ``Section`` (Markdown body plus the summary lines that
-``benchmarks/run.py`` prints). Models are built with ``clear_tf.models.build_clear`` on
+``benchmarks/run.py`` prints). Models are built with ``clear_tf.models.build_model`` on
 the configs of ``configs/*.flags`` (random weights: timing does not depend on them);
 inputs are random features of the real shapes and tokenized random sentences.
 
@@ -39,16 +39,12 @@ from clear_tf.data.query_tokenizer import QueryTokenizer  # noqa: E402
 from clear_tf.evaluation import evaluate_videos, prepare_videos  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
 from clear_tf.inference import make_localizer  # noqa: E402
-from clear_tf.inference.localize import (  # noqa: E402
-    coarse_score_map,
-    encode_video,
-    full_fine_logits,
-    pruned_fine_logits,
-)
-from clear_tf.inference.tree_search import default_depth, tree_search  # noqa: E402
-from clear_tf.layers.mlp_fine_head import MLPFineHead  # noqa: E402
-from clear_tf.models import build_clear  # noqa: E402
-from clear_tf.training.run_dir import RunDir, load_config  # noqa: E402
+from clear_tf.inference import prepare_features  # noqa: E402
+from clear_tf.models import build_model, load_model  # noqa: E402
+from clear_tf.models.clear.mlp_fine_head import MLPFineHead  # noqa: E402
+from clear_tf.models.clear.search import coarse_score_map, full_fine_logits, pruned_fine_logits  # noqa: E402
+from clear_tf.models.clear.tree_search import default_depth, tree_search  # noqa: E402
+from clear_tf.run_dir import RunDir, load_config  # noqa: E402
 
 TACOS_FLAGS = os.path.join(REPO_ROOT, "configs", "tacos.flags")
 ACTIVITYNET_FLAGS = os.path.join(REPO_ROOT, "configs", "activitynet.flags")
@@ -98,24 +94,18 @@ def random_video(config, feature_dim: int, num_queries: int, seed: int = 0) -> t
 
 
 def config_localizer(model, config):
-    """``make_localizer`` with the inference settings of ``config``."""
-    settings = config.inference
+    """``make_localizer`` with the inference settings of ``config`` (as the export bakes them in)."""
+    from clear_tf.export.signatures import inference_options
+
     return make_localizer(
-        model,
-        method=settings.inference,
-        tree=settings.tree,
-        mu=settings.mu,
-        rho=settings.rho,
-        nms_threshold=settings.nms_threshold,
-        top_k=settings.top_k,
-        normalize_features=config.data.normalize_features,
+        model, normalize_features=config.data.normalize_features, **inference_options(model, config)
     )
 
 
 def shared_vs_reencoded(shape: InferenceShape, repeats: int) -> dict:
     """R_A (ms/query) with one encoding per video vs one encoding per query."""
     config = config_from_flagfile(shape.flagfile)
-    model = build_clear(config, shape.feature_dim)
+    model = build_model(config, shape.feature_dim)
     localizer = config_localizer(model, config)
     features, token_ids, padding_mask, duration = random_video(
         config, shape.feature_dim, shape.queries_per_video
@@ -153,7 +143,7 @@ def section_shared_encoding(repeats: int, shapes=INFERENCE_SHAPES) -> tuple[Sect
                 shape.name,
                 f"{shape.feature_dim} / {config.data.num_pre_clips} / {config.data.num_clips}",
                 shape.queries_per_video,
-                f"{config.inference.inference} ({config.inference.tree})",
+                f"{config.inference_method} ({config.model.tree})",
                 f"{100 * result['scored_fraction']:.0f}",
                 f"{result['reencoded_ms']:.1f}",
                 f"{result['shared_ms']:.1f}",
@@ -189,7 +179,7 @@ def section_paper_comparison(measured: dict | None, repeats: int) -> Section:
     result = measured["TACoS-shaped"]
     config = result["config"]
     rows = [
-        ["clear-tf (this run, CPU)", f"{config.inference.inference} ({config.inference.tree} tree)",
+        ["clear-tf (this run, CPU)", f"{config.inference_method} ({config.model.tree} tree)",
          f"{result['shared_ms']:.1f}"],
         ["paper, Table VI (RTX 2080Ti)", "CLEAR", f"{PAPER_TACOS_MS_PER_QUERY}"],
     ]
@@ -215,7 +205,7 @@ def fine_stage_seconds(model, videos, config, max_videos: int, repeats: int) -> 
     candidate. ``pruned_fine_logits`` (fuse and score only the kept cells) is timed for
     each mask and ``full_fine_logits`` (the head on the whole [M, L, L, d] map) once.
     """
-    settings = config.inference
+    settings = config.model
     candidate_mask = np.asarray(model.candidate_mask, bool)
     num_clips, dim = model.num_clips, model.hidden_dim
     map_spec = tf.TensorSpec([num_clips, num_clips, dim], tf.float32)
@@ -229,14 +219,10 @@ def fine_stage_seconds(model, videos, config, max_videos: int, repeats: int) -> 
     for index, video in enumerate(videos):
         if index == max_videos:
             break
-        moment_map = encode_video(model, video.features, config.data.normalize_features)
-        queries = tf.cast(
-            model.query_encoder(
-                {"token_ids": video.token_ids, "padding_mask": video.padding_mask.astype(np.int32)},
-                training=False,
-            ),
-            tf.float32,
+        moment_map = model.encode_video(
+            prepare_features(video.features, model.num_pre_clips, config.data.normalize_features)
         )
+        queries = model.encode_queries(video.token_ids, video.padding_mask.astype(np.int32))
         coarse = coarse_score_map(moment_map, queries, dim)
         masks = {"clear_f": tf.broadcast_to(candidate_mask, coarse.shape)}
         for tree in ("paper", "binary"):
@@ -269,7 +255,7 @@ def section_coarse_to_fine(
         )
         return Section(title, message, [f"[2] skipped: no trained run in {run_dir} (run `make demo`)"])
     config = load_config(run)
-    model = keras.models.load_model(run.best_model)
+    model = load_model(run.best_model)
     videos = prepare_videos(config, config.data.test_split)
     if max_eval_videos is not None:
         videos = list(itertools.islice(videos, max_eval_videos))
@@ -278,7 +264,7 @@ def section_coarse_to_fine(
                ("CLEAR, paper tree", "clear", "paper", "paper"),
                ("CLEAR, binary tree", "clear", "binary", "binary"))
     results = {
-        key: evaluate_videos(model, videos, config, inference=inference, tree=tree)
+        key: evaluate_videos(model, videos, config, inference=inference, **({"tree": tree} if tree else {}))
         for _, inference, tree, key in methods
     }
     fine_seconds = fine_stage_seconds(model, videos, config, max_videos, repeats)
@@ -299,7 +285,7 @@ def section_coarse_to_fine(
     body += (
         f"\n\nRun `{run_dir}` ({config.data.dataset}, L = {model.num_clips}, P = "
         f"{model.tree_depth} for the paper tree, the binary tree down to one-clip nodes, "
-        f"μ = {config.inference.mu}, ρ = {config.inference.rho}); "
+        f"μ = {config.model.mu}, ρ = {config.model.rho}); "
         "accuracy, scored share and R_T from `clear_tf.evaluation.evaluate_videos` on the "
         f"`{config.data.test_split}` split ({split_label}). Fine stage: `pruned_fine_logits` on the real J "
         "and q with each method's kept mask (tf.function, median of repeats, summed over "
@@ -363,7 +349,7 @@ def scale_point(num_clips: int, num_queries: int, repeats: int) -> dict:
     """R_A and memory of the TACoS config at L = ``num_clips`` with M queries (this process)."""
     config = config_from_flagfile(TACOS_FLAGS, num_clips=num_clips)
     feature_dim = INFERENCE_SHAPES[0].feature_dim
-    model = build_clear(config, feature_dim)
+    model = build_model(config, feature_dim)
     localizer = config_localizer(model, config)
     inputs = random_video(config, feature_dim, num_queries)
     before_mib = peak_rss_mib()

@@ -25,11 +25,10 @@ import tensorflow as tf  # noqa: E402
 import pipeline_throughput  # noqa: E402
 from bench_inference import ACTIVITYNET_FLAGS, TACOS_FLAGS, WORDS, Section  # noqa: E402
 from bench_utils import markdown_table, ratio_line, time_call  # noqa: E402
-from clear_tf import moments  # noqa: E402
 from clear_tf.data.query_tokenizer import QueryTokenizer  # noqa: E402
+from clear_tf.data.targets import moment_iou_map  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
-from clear_tf.losses import build_losses  # noqa: E402
-from clear_tf.models import build_clear  # noqa: E402
+from clear_tf.models import build_model, model_class  # noqa: E402
 
 MODES = ("eager", "tf.function", "XLA", "mixed precision")
 
@@ -74,7 +73,6 @@ def random_batch(config, feature_dim: int, seed: int = 0) -> tuple[dict, dict, d
     rng = np.random.default_rng(seed)
     data = config.data
     batch = data.batch_size
-    num_anchors = moments.num_anchors(config.model.tree_depth)
     sentences = [" ".join(rng.choice(WORDS, size=int(rng.integers(5, 15)))) for _ in range(batch)]
     token_ids, padding_mask = QueryTokenizer(config.model.text_preset, data.max_query_tokens)(
         tf.constant(sentences)
@@ -84,14 +82,17 @@ def random_batch(config, feature_dim: int, seed: int = 0) -> tuple[dict, dict, d
         "token_ids": token_ids[:, tf.newaxis],
         "padding_mask": tf.cast(padding_mask, tf.int32)[:, tf.newaxis],
     }
-    iou_map = tf.constant(rng.random((batch, 1, data.num_clips, data.num_clips)), tf.float32)
-    y = {
-        "anchor_similarity": tf.constant(rng.random((batch, 1, num_anchors)), tf.float32),
-        "fine_logits": iou_map,
-        "coarse_scores": iou_map,
+    duration = tf.constant(rng.uniform(30.0, 300.0, size=batch), tf.float32)
+    starts = rng.uniform(0.0, 0.7, size=(batch, 1))
+    times = tf.constant(np.stack([starts, starts + 0.2], axis=-1), tf.float32) * duration[:, None, None]
+    targets = {
+        "times": times,
+        "duration": duration,
+        "query_mask": tf.ones([batch, 1], tf.float32),
+        "iou_map": moment_iou_map(times, duration[:, None], data.num_clips),
     }
-    weights = tf.ones([batch, 1], tf.float32)
-    return x, y, {name: weights for name in y}
+    y = model_class(config.model_name).training_targets(targets, config)
+    return x, y, {name: targets["query_mask"] for name in y}
 
 
 def seconds_per_step(shape: TrainShape, mode: str, steps: int, warmup: int) -> float:
@@ -100,8 +101,8 @@ def seconds_per_step(shape: TrainShape, mode: str, steps: int, warmup: int) -> f
     if mode == "mixed precision":
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = build_clear(config, shape.feature_dim)
-        loss, loss_weights = build_losses(config)
+        model = build_model(config, shape.feature_dim)
+        loss, loss_weights = model.build_losses(config)
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate),
             loss=loss,

@@ -61,7 +61,7 @@ def mlp_head_flops(num_cells: int, hidden_dim: int, num_layers: int) -> int:
     """FLOPs (multiply-add = 2) of the pointwise MLP fine head on ``num_cells`` cells.
 
     ``num_layers - 1`` Dense d → d layers and a Dense d → 1 logit, as
-    ``clear_tf.layers.MLPFineHead`` (biases and ReLU left out, as in
+    ``clear_tf.models.clear.mlp_fine_head.MLPFineHead`` (biases and ReLU left out, as in
     ``clear_tf.model_stats``).
     """
     per_cell = (num_layers - 1) * hidden_dim * hidden_dim * 2 + hidden_dim * 2

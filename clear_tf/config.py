@@ -227,11 +227,6 @@ def list_items(items, default: list) -> list:
     return [item_type(item.strip()) for item in items if item.strip()]
 
 
-def shared_field_names() -> list[str]:
-    """The fields (= flags) of the sections every model shares."""
-    return [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
-
-
 @dataclass(frozen=True)
 class FlagField:
     """One flag: its field, where it lives and, for model fields, the models that have it.

@@ -2,7 +2,6 @@
 flags (README.md's too), and the quickstart executed top to bottom in quick mode."""
 
 import ast
-import dataclasses
 import importlib.util
 import json
 import os
@@ -50,11 +49,8 @@ def _defined_names(script: pathlib.Path, call_name: str) -> dict[str, bool]:
 
 def _absl_flags(extra: dict[str, bool]) -> set[str]:
     """Config flags plus ``extra``, with the ``--no<name>`` form of every boolean."""
-    defaults = {}
-    for section in config_lib.SECTIONS.values():
-        for field in dataclasses.fields(section):
-            defaults[field.name] = isinstance(getattr(section(), field.name), bool)
-    assert set(defaults) == set(config_lib.all_field_names())
+    defaults = {name: isinstance(flag.default, bool) for name, flag in config_lib.flag_fields().items()}
+    defaults["model"] = False
     defaults.update(extra)
     negated = {f"no{name}" for name, boolean in defaults.items() if boolean}
     return set(defaults) | negated | ABSL_FLAGS

@@ -17,7 +17,7 @@ from clear_tf.data.query_tokenizer import QueryTokenizer
 
 @dataclasses.dataclass
 class EvalVideo:
-    """A video and every query of it, ready for ``clear_tf.inference.localize``.
+    """A video and every query of it, ready for a model's ``localize``.
 
     Attributes:
         video_id: the dataset's id.

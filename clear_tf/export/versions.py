@@ -21,7 +21,7 @@ def resolve_version(export_dir: str | os.PathLike) -> str:
         return export_dir
     if not os.path.isdir(export_dir):
         raise FileNotFoundError(f"export folder {export_dir} does not exist")
-    versions = versions(export_dir)
+    versions = version_numbers(export_dir)
     if not versions:
         raise FileNotFoundError(
             f"{export_dir} is neither a SavedModel (no saved_model.pb) nor a model base path "
@@ -32,10 +32,10 @@ def resolve_version(export_dir: str | os.PathLike) -> str:
 
 def next_version(base: str) -> int:
     """1 + the highest numbered version folder under ``base`` (1 when there is none)."""
-    return max(versions(base), default=0) + 1
+    return max(version_numbers(base), default=0) + 1
 
 
-def versions(base: str) -> list[int]:
+def version_numbers(base: str) -> list[int]:
     """The numbers of the complete SavedModel version folders under ``base``."""
     return [
         int(name)

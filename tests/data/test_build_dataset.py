@@ -218,10 +218,3 @@ def test_pipeline_stops_at_bad_video_and_names_it(data_config):
     dataset = build_dataset(examples_dataset(videos), data_config, training=False)
     with pytest.raises(tf.errors.InvalidArgumentError, match="video bad_video: the sentence of query 1 is empty"):
         epoch(dataset)
-
-
-def test_anchors_that_do_not_fit_the_map(data_config):
-    data_config.model.tree_depth = 4  # a_7 = (L-3, L-3) lies outside a map of L = 2
-    data_config.data.num_clips = 2
-    with pytest.raises(ValueError, match="anchors do not fit"):
-        build_dataset(examples_dataset(random_videos(2)), data_config, training=True, seed=0)

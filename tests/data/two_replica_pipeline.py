@@ -49,7 +49,8 @@ def main():
     report["steps"] = steps
 
     keras_dataset = make_distributed_dataset(
-        strategy, config, examples_fn=lambda: examples_dataset(videos), training=True, seed=3
+        strategy, config, examples_fn=lambda: examples_dataset(videos), training=True, seed=3,
+        text_vectors=False,
     )
     x, y, sample_weight = next(iter(keras_dataset))
     report["keras_structure"] = [sorted(x), sorted(y), sorted(sample_weight)]

@@ -14,7 +14,7 @@ class CoarseMapAlignmentLoss(CandidateMeanLoss):
 
     Eq. 5 trains the coarse score only at the R anchors of Eq. 2, the nodes of the
     paper's tree. The binary tree's search follows the best coarse score among all
-    candidates (``clear_tf.inference.tree_search``), so every candidate's score must
+    candidates (``clear_tf.models.clear.tree_search``), so every candidate's score must
     track its IoU. This loss is Γ₁'s form, Σ (aᵀq − d·IoU)² divided by d² (i.e.
     (aᵀq/d − IoU)²), averaged over the A candidate cells instead of summed over anchors.
     ``y_true`` is the IoU map [B, K, L, L] (``iou_map``), ``y_pred`` the

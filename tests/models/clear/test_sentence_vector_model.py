@@ -30,7 +30,7 @@ def _inputs():
 
 def test_outputs_match_the_token_model(model):
     features, token_ids, padding_mask = _inputs()
-    vectors = SentenceVectors("default", "mean")
+    vectors = SentenceVectors(tiny_text_preset(), "mean")
     embeddings = np.reshape(
         vectors(token_ids.reshape(-1, TOKENS), padding_mask.reshape(-1, TOKENS)), (BATCH, SLOTS, -1)
     )
@@ -52,7 +52,7 @@ def test_view_shares_every_trainable_weight_and_has_no_bert(model):
     view.compile(optimizer=keras.optimizers.SGD(0.1), loss={"fine_logits": "mse"})
     features, _, _ = _inputs()
     view.train_on_batch(
-        {"features": features, "sentence_embedding": np.ones((BATCH, SLOTS, 384), np.float32)},
+        {"features": features, "sentence_embedding": np.ones((BATCH, SLOTS, model.text_backbone.hidden_dim), np.float32)},
         {"fine_logits": np.zeros((BATCH, SLOTS, CLIPS, CLIPS), np.float32)},
     )
     assert any(not np.allclose(b, np.array(v)) for b, v in zip(before, model.trainable_variables))

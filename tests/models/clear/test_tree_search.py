@@ -4,15 +4,17 @@ import numpy as np
 import pytest
 
 from clear_tf import moments
-from clear_tf.inference import (
+from clear_tf.models.clear.reference import (
     TreeNode,
+    node_mask,
+    reference_binary_search,
+    reference_paper_search,
+)
+from clear_tf.models.clear.tree_search import (
     anchor_cells,
     check_anchors_are_candidates,
     default_depth,
     full_binary_depth,
-    node_mask,
-    reference_binary_search,
-    reference_paper_search,
     tree_search,
 )
 
