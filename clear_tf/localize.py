@@ -17,8 +17,10 @@ model base path (the highest version is used).
 ``python -m clear_tf.extract_features`` does, with the image encoder recorded in the
 export (``config.data.feature_encoder``), and its duration is the video's own.
 ``--frames_per_second`` and ``--unit_seconds`` should match the extraction of the
-training features (the defaults are the extractor's); the export resamples every video
-to the same number of units, so they matter less than the encoder.
+training features: they default to the ``frames_per_second`` and ``unit_seconds`` of
+the metadata's ``feature_attributes`` (the training feature file's root attributes)
+where the export records them, else to the extractor's defaults (2 and 1). The export
+resamples every video to the same number of units, so they matter less than the encoder.
 
 Each output line is ``{"query": ..., "moments": [{"start": s, "end": s, "score": p},
 ...]}``, best first. A bad request prints ``error: <what is wrong>`` on stderr and
@@ -67,10 +69,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--frames_per_second",
         type=float,
-        help="With --video: frames sampled per second (default: the extractor's, 2).",
+        help="With --video: frames sampled per second (default: the export's record, else 2).",
     )
     parser.add_argument(
-        "--unit_seconds", type=float, help="With --video: seconds per unit (default: the extractor's, 1)."
+        "--unit_seconds", type=float, help="With --video: seconds per unit (default: the export's record, else 1)."
     )
     parser.add_argument(
         "--batch_size", type=int, help="With --video: frames per encoder call (default: the extractor's, 32)."
@@ -176,12 +178,18 @@ def video_features(args: argparse.Namespace, metadata: dict, saved_model_dir: st
             f"--video: the export {saved_model_dir} was trained on features of unknown origin "
             "(its config records no data.feature_encoder); pass --features"
         )
+    # The training features' unit rule, where the export records the feature file's
+    # root attributes (``feature_attributes``); else the extractor's defaults.
+    recorded = metadata.get("feature_attributes") or {}
+    frames_per_second = args.frames_per_second
+    if frames_per_second is None:
+        frames_per_second = recorded.get("frames_per_second", DEFAULT_FRAMES_PER_SECOND)
+    unit_seconds = args.unit_seconds
+    if unit_seconds is None:
+        unit_seconds = recorded.get("unit_seconds", DEFAULT_UNIT_SECONDS)
     try:
-        rule = UnitRule(
-            DEFAULT_FRAMES_PER_SECOND if args.frames_per_second is None else args.frames_per_second,
-            DEFAULT_UNIT_SECONDS if args.unit_seconds is None else args.unit_seconds,
-        )
-    except ValueError as error:
+        rule = UnitRule(float(frames_per_second), float(unit_seconds))
+    except (TypeError, ValueError) as error:
         raise InvalidRequestError(str(error)) from None
     batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
     if batch_size < 1:

@@ -15,6 +15,7 @@ mean of the embeddings of the frames at 0.25 s and 0.75 s into it.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,7 @@ class UnitRule:
     def __post_init__(self):
         for name in ("frames_per_second", "unit_seconds"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"--{name} must be a positive number, got {value!r}")
         product = self.frames_per_second * self.unit_seconds
         if product < 1 - _WHOLE_TOLERANCE or abs(product - round(product)) > _WHOLE_TOLERANCE:

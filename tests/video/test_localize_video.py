@@ -13,7 +13,7 @@ from clear_tf.export import METADATA_PATH
 from tiny_clip import FEATURE_DIM
 
 
-def stand_in_export(folder, feature_encoder, feature_dim=FEATURE_DIM) -> str:
+def stand_in_export(folder, feature_encoder, feature_dim=FEATURE_DIM, **extra_metadata) -> str:
     version = folder / "export" / "1"
     (version / "assets.extra").mkdir(parents=True)
     (version / "saved_model.pb").write_bytes(b"")
@@ -22,6 +22,7 @@ def stand_in_export(folder, feature_encoder, feature_dim=FEATURE_DIM) -> str:
         "num_clips": 8,
         "inference": {"top_k": 3},
         "config": {"data": {"feature_encoder": feature_encoder}},
+        **extra_metadata,
     }
     (version / METADATA_PATH).write_text(json.dumps(metadata))
     return str(version)
@@ -95,6 +96,14 @@ def test_bad_unit_flag(capsys, tmp_path, red_blue_video, clip_preset):
     export = stand_in_export(tmp_path, feature_encoder=clip_preset)
     result = run_cli(capsys, "--export_dir", export, "--video", red_blue_video, "--query", "q", "--unit_seconds", "0.3")
     assert_one_line_error(*result, "--unit_seconds × --frames_per_second must be a whole number")
+
+
+def test_recorded_unit_rule_is_the_default(capsys, tmp_path, red_blue_video, clip_preset):
+    """The feature file's attributes, where the export records them, set the unit rule."""
+    recorded = {"frames_per_second": 3.0, "unit_seconds": 0.5}  # 1.5 frames per unit: refused
+    export = stand_in_export(tmp_path, feature_encoder=clip_preset, feature_attributes=recorded)
+    result = run_cli(capsys, "--export_dir", export, "--video", red_blue_video, "--query", "q")
+    assert_one_line_error(*result, "got 0.5 × 3 = 1.5")
 
 
 @pytest.mark.slow
