@@ -9,6 +9,8 @@ from clear_tf.config import ModelConfig, config_field
 MOMENT_MAPS = ("dense", "sparse")
 FINE_HEADS = ("mlp", "conv")
 TREES = ("paper", "binary")
+# Algorithm 1, line 8 (paper tree): when the search goes on below the current node.
+DESCEND_RULES = ("both", "either")
 
 
 @dataclass
@@ -57,10 +59,21 @@ class ClearConfig(ModelConfig):
     )
     mu: float = config_field(-0.1, "μ of Algorithm 1 (paper tree): η <= μ descends to the left child.")
     rho: float = config_field(0.1, "ρ of Algorithm 1 (paper tree): η > ρ selects the right child (μ < ρ).")
+    descend_when: str = config_field(
+        "both",
+        "Algorithm 1 line 8 (paper tree): both (the printed rule: Max(y, z) < x on Euclidean "
+        "distances, i.e. both children more similar than the node) or either (one child "
+        "more similar is enough) lets the search go below the current node.",
+    )
 
     def validate(self, config) -> None:
         super().validate(config)
-        choices = {"moment_map": MOMENT_MAPS, "fine_head": FINE_HEADS, "tree": TREES}
+        choices = {
+            "moment_map": MOMENT_MAPS,
+            "fine_head": FINE_HEADS,
+            "tree": TREES,
+            "descend_when": DESCEND_RULES,
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"--{name}={getattr(self, name)!r}: expected one of {', '.join(allowed)}")

@@ -39,8 +39,8 @@ class TreeNode:
     layer: int
 
 
-def decide(x: float, y: float, z: float, mu: float, rho: float) -> str:
-    """The decision of one step of the search (DESIGN §5 reading of Algorithm 1).
+def decide(x: float, y: float, z: float, mu: float, rho: float, descend_when: str = "both") -> str:
+    """The decision of one step of the search (Algorithm 1, lines 8–18, on similarities).
 
     Args:
         x: coarse score of the current node's anchor.
@@ -48,12 +48,16 @@ def decide(x: float, y: float, z: float, mu: float, rho: float) -> str:
         z: coarse score of the right child's anchor.
         mu: η <= μ descends to the left child.
         rho: η > ρ selects the right child.
+        descend_when: "both": go on only when both children score above the node (the
+            printed ``Max(y, z) < x`` on distances, min(y, z) > x on similarities);
+            "either": when one of them does (max(y, z) > x).
 
     Returns:
         "stop" (keep the current node), "right", "left" or "straddle".
     """
     x, y, z = np.float32(x), np.float32(y), np.float32(z)
-    if max(y, z) <= x:
+    beaten = min(y, z) > x if descend_when == "both" else max(y, z) > x
+    if not beaten:
         return "stop"
     eta = (z - y) / max(abs(y), np.float32(ETA_DENOMINATOR_FLOOR))
     if eta > np.float32(rho):
@@ -64,21 +68,22 @@ def decide(x: float, y: float, z: float, mu: float, rho: float) -> str:
 
 
 def reference_paper_search(
-    coarse_scores: np.ndarray, tree_depth: int, mu: float, rho: float
+    coarse_scores: np.ndarray, tree_depth: int, mu: float, rho: float, descend_when: str = "both"
 ) -> TreeNode:
     """Algorithm 1 on the paper's tree for one query.
 
     Layer 1 is the root (anchor a_1, all candidates). Layer p >= 2 has a left node
     holding the candidates that end at or before anchor a_{2p-2}'s end and a right node
     holding the single clip of anchor a_{2p-1}. The search only descends left; it stops
-    on a right node, on a straddling set, when no child beats the current node, or at
-    layer ``tree_depth``.
+    on a right node, on a straddling set, when the children do not beat the current node
+    (``decide``), or at layer ``tree_depth``.
 
     Args:
         coarse_scores: [L, L] coarse scores cᵀq/d of one query.
         tree_depth: P, the number of layers (R = 2P - 1 anchors).
         mu: left threshold on η.
         rho: right threshold on η.
+        descend_when: "both" or "either" (see ``decide``).
 
     Returns:
         The ``TreeNode`` where the search stopped.
@@ -92,7 +97,7 @@ def reference_paper_search(
         left = anchors[2 * layer - 1]  # a_{2(p+1)-2} for the next layer p + 1
         right = anchors[2 * layer]  # a_{2(p+1)-1}
         decision = decide(
-            coarse_scores[current], coarse_scores[left], coarse_scores[right], mu, rho
+            coarse_scores[current], coarse_scores[left], coarse_scores[right], mu, rho, descend_when
         )
         if decision == "stop":
             break

@@ -37,6 +37,7 @@ def score_candidates(
     depth: int | None = None,
     mu: float = -0.1,
     rho: float = 0.1,
+    descend_when: str = "both",
 ):
     """Scores, kept cells and scored share for M queries on one video's J [L, L, d].
 
@@ -50,6 +51,7 @@ def score_candidates(
         depth: tree layers, root included; None: ``default_depth``.
         mu: η <= μ descends to the left child (paper tree).
         rho: η > ρ selects the right child (paper tree).
+        descend_when: Algorithm 1's line 8 (paper tree): "both" or "either".
 
     Returns:
         ``(scores [M, L, L], kept bool [M, L, L], scored_fraction [M])``.
@@ -74,6 +76,7 @@ def score_candidates(
             depth=default_depth(tree, num_clips, int(model.tree_depth)) if depth is None else depth,
             mu=mu,
             rho=rho,
+            descend_when=descend_when,
         )["mask"]
     if model.fine_head_type == "mlp":
         # For clear_f too: the head then skips the cells outside the candidate set.

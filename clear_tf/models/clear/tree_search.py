@@ -10,7 +10,10 @@ candidates; the search never looks at fine scores.
   (anchor a_1); the left node of layer p >= 2 is [0, L-p] (anchor a_{2p-2}) and the
   right node the single clip L-p+1 (anchor a_{2p-1}), so mid = end - 1. Coarse scores
   s = cᵀq/d (≈ IoU) are read at the anchors of the node and its children: x = s(node),
-  y = s(left), z = s(right). max(y, z) <= x keeps the node; otherwise
+  y = s(left), z = s(right). Line 8 (``Max(y, z) < x`` on Euclidean distances) lets the
+  search go on only when both children are more similar than the node, min(y, z) > x
+  (``descend_when="both"``; ``"either"``, max(y, z) > x, is the looser reading of
+  DESIGN §5); otherwise the node is kept. Going on,
   η = (z - y) / |y| (|y| floored at ``ETA_DENOMINATOR_FLOOR``): η > ρ → the right node
   (a leaf), η <= μ → descend left, else the straddling set. The search stops at layer
   P = ``depth``. With L = 128 and P = 4 the left nodes still hold > 95% of the
@@ -41,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import moments
-from clear_tf.models.clear.config import TREES
+from clear_tf.models.clear.config import DESCEND_RULES, TREES
 
 # |y| below this is treated as this value in η = (z - y) / |y|, so that y = 0 gives a
 # huge η of the sign of z - y instead of a division by zero.
@@ -111,6 +114,7 @@ def tree_search(
     depth: int,
     mu: float,
     rho: float,
+    descend_when: str = "both",
 ) -> dict[str, tf.Tensor]:
     """Runs the coarse-to-fine search for M queries at once.
 
@@ -121,6 +125,7 @@ def tree_search(
         depth: layers of the tree, root included (the paper's P for "paper").
         mu: η <= μ descends to the left child (paper tree).
         rho: η > ρ selects the right child (paper tree; μ < ρ).
+        descend_when: "both" (Algorithm 1 as printed) or "either" (paper tree).
 
     Returns:
         Dict of ``mask`` bool [M, L, L] (kept candidates, within ``candidate_mask``),
@@ -131,10 +136,12 @@ def tree_search(
     num_clips = candidate_mask.shape[0]
     if mu >= rho:
         raise ValueError(f"tree search needs mu < rho, got mu={mu}, rho={rho}")
+    if descend_when not in DESCEND_RULES:
+        raise ValueError(f"descend_when must be one of {DESCEND_RULES}, got {descend_when!r}")
     check_anchors_are_candidates(tree, depth, candidate_mask)
     coarse_scores = tf.convert_to_tensor(coarse_scores, tf.float32)
     if tree == "paper":
-        start, end, split, layer = _paper_search(coarse_scores, num_clips, depth, mu, rho)
+        start, end, split, layer = _paper_search(coarse_scores, num_clips, depth, mu, rho, descend_when)
     else:
         start, end, split, layer = _binary_search(coarse_scores, candidate_mask, depth)
 
@@ -171,7 +178,7 @@ def _step(start, end, split, layer, mid, go_left, go_right, straddle):
     )
 
 
-def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: float):
+def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: float, descend_when: str):
     """The η rule on the paper tree's anchors; returns start, end, split, layer [M]."""
     num_queries = tf.shape(coarse_scores)[0]
 
@@ -190,7 +197,7 @@ def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: flo
         x = score_at(start, end)
         y = score_at(start, mid)
         z = score_at(mid + 1, end)
-        beaten = tf.maximum(y, z) > x
+        beaten = (tf.minimum(y, z) if descend_when == "both" else tf.maximum(y, z)) > x
         eta = (z - y) / tf.maximum(tf.abs(y), ETA_DENOMINATOR_FLOOR)
         go_right = searching & beaten & (eta > rho)
         go_left = searching & beaten & (eta <= mu) & ~go_right

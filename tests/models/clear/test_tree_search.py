@@ -21,12 +21,13 @@ from clear_tf.models.clear.tree_search import (
 MU, RHO = -0.1, 0.1
 
 
-def search_one(scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO):
+def search_one(scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO, descend_when="both"):
     """Runs the TF search on a single [L, L] score map; returns (TreeNode, mask)."""
     num_clips = scores.shape[0]
     mask = moments.valid_mask(num_clips) if candidate_mask is None else candidate_mask
     result = tree_search(
-        scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho
+        scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho,
+        descend_when=descend_when,
     )
     node = TreeNode(
         *(int(result[key].numpy()[0]) for key in ("node_start", "node_end", "split", "layer"))
@@ -46,18 +47,24 @@ def cells_of(mask):
     return sorted(zip(*map(lambda a: a.tolist(), np.nonzero(mask))))
 
 
-@pytest.mark.parametrize("tree", ["paper", "binary"])
+@pytest.mark.parametrize("tree,descend_when", [("paper", "both"), ("paper", "either"), ("binary", "both")])
 @pytest.mark.parametrize("num_clips,depth", [(5, 2), (8, 3), (9, 4), (12, 5)])
-def test_tf_search_equals_numpy_reference_on_random_scores(tree, num_clips, depth):
+def test_tf_search_equals_numpy_reference_on_random_scores(tree, descend_when, num_clips, depth):
     rng = np.random.default_rng(num_clips * 10 + depth)
-    # Scores spread over [-0.3, 1] so every branch (negative y included) occurs.
-    scores = rng.uniform(-0.3, 1.0, size=(200, num_clips, num_clips)).astype("float32")
+    # Scores spread over [-0.3, 1] so every branch (negative y included) occurs; the
+    # printed rule descends only when both children beat the node, so its maps rise
+    # from the root to the leaves more often than not.
+    scores = rng.uniform(-0.3, 1.0, size=(400, num_clips, num_clips)).astype("float32")
+    if descend_when == "both":
+        scores += 0.3 * np.triu(np.arange(num_clips)[::-1, None] - np.arange(num_clips)[None, ::-1]) / num_clips
     candidate_mask = moments.valid_mask(num_clips)
-    result = tree_search(scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO)
+    result = tree_search(
+        scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO, descend_when=descend_when
+    )
     outcomes = set()
     for query in range(len(scores)):
         if tree == "paper":
-            expected = reference_paper_search(scores[query], depth, MU, RHO)
+            expected = reference_paper_search(scores[query], depth, MU, RHO, descend_when)
         else:
             expected = reference_binary_search(scores[query], depth, candidate_mask)
         got = TreeNode(
@@ -96,7 +103,7 @@ def test_paper_descends_left_twice_then_stops_at_the_last_layer():
     scores = scores_with(
         8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.1, (0, 5): 0.7, (6, 6): 0.2}
     )
-    node, mask = search_one(scores, "paper", 3)
+    node, mask = search_one(scores, "paper", 3, descend_when="either")
     assert node == TreeNode(0, 5, -1, 3)
     assert cells_of(mask) == [(i, j) for i in range(6) for j in range(i, 6)]
 
@@ -106,7 +113,7 @@ def test_paper_straddle_keeps_candidates_ending_on_the_boundary_clip():
     scores = scores_with(
         8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.1, (0, 5): 0.6, (6, 6): 0.6}
     )
-    node, mask = search_one(scores, "paper", 3)
+    node, mask = search_one(scores, "paper", 3, descend_when="either")
     # Node (0..6) minus left (0..5) minus right (6, 6): the cells (i, 6), i < 6.
     assert node == TreeNode(0, 6, 5, 2)
     assert cells_of(mask) == [(i, 6) for i in range(6)]
@@ -115,7 +122,7 @@ def test_paper_straddle_keeps_candidates_ending_on_the_boundary_clip():
 def test_paper_tiny_positive_y_uses_the_floored_denominator():
     # y = 1e-9 beats x = 0; η = (-0.5 - 1e-9) / 1e-6 ≈ -5e5 → left, not a division blow-up.
     scores = scores_with(8, {(0, 7): 0.0, (0, 6): 1e-9, (7, 7): -0.5, (0, 5): -1.0, (6, 6): -1.0})
-    node, _ = search_one(scores, "paper", 3)
+    node, _ = search_one(scores, "paper", 3, descend_when="either")
     assert node == TreeNode(0, 6, -1, 2)
 
 
@@ -141,6 +148,19 @@ def test_paper_eta_exactly_mu_descends_left_and_exactly_rho_straddles():
     # η = ρ is not > ρ: with μ below it, the root's straddling set is kept.
     node, _ = search_one(scores, "paper", 3, mu=eta - 1.0, rho=eta)
     assert node == TreeNode(0, 7, 6, 1)
+
+
+@pytest.mark.parametrize("descend_when,expected", [("both", TreeNode(0, 7, -1, 1)), ("either", TreeNode(0, 6, -1, 2))])
+def test_paper_line_8_both_children_must_beat_the_node_as_printed(descend_when, expected):
+    # The left child beats the root (0.5 > 0.2), the right one does not (0.1): Algorithm 1's
+    # Max(y, z) < x on distances keeps the root; the looser reading descends left.
+    scores = scores_with(8, {(0, 7): 0.2, (0, 6): 0.5, (7, 7): 0.1, (0, 5): 0.4, (6, 6): 0.0})
+    node, _ = search_one(scores, "paper", 3, descend_when=descend_when)
+    assert node == expected
+    # Both children above the node: both readings go on (η = -0.8 <= μ → left).
+    scores[7, 7] = 0.3
+    node, _ = search_one(scores, "paper", 3, descend_when=descend_when)
+    assert node.layer >= 2
 
 
 # Binary tree, L = 8: root (0, 7), halves (0, 3) / (4, 7), quarters, single clips. The
