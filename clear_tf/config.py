@@ -119,6 +119,12 @@ class TrainConfig:
         200, "Steps between crash-recovery backups (also written at every epoch end)."
     )
     export: bool = config_field(True, "Export the best model as a SavedModel into <run_dir>/export after training.")
+    tune_search_on_val: bool = config_field(
+        False,
+        "After training, pick the model's search options on --val_split (CLEAR: μ and ρ of "
+        "the paper tree) before the test evaluation and the export; they are written to "
+        "config.json.",
+    )
 
 
 @dataclass

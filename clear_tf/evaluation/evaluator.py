@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import metrics as metrics_lib
-from clear_tf.config import Config
+from clear_tf.config import Config, model_class
 from clear_tf.inference import make_localizer
 
 
@@ -25,6 +25,8 @@ class EvalResult:
         scored_fraction: mean share of the candidates whose expensive score was computed.
         method: the model's inference method (e.g. "clear", "clear_f").
         options: the method's search options used (e.g. ``{"tree": "binary"}``).
+        variant: the name of the method and options in file names
+            (``MomentLocalizer.variant_name``, e.g. ``clear_binary``).
     """
 
     metrics: dict
@@ -33,11 +35,7 @@ class EvalResult:
     scored_fraction: float
     method: str
     options: dict = dataclasses.field(default_factory=dict)
-
-    @property
-    def variant(self) -> str:
-        """``method`` plus its categorical options (CLEAR: the tree), for file names."""
-        return "_".join([self.method, *(v for v in self.options.values() if isinstance(v, str))])
+    variant: str = ""
 
     @property
     def num_queries(self) -> int:
@@ -126,13 +124,15 @@ def evaluate_videos(model, videos, config: Config, *, inference: str | None = No
         scored_fraction=float(np.mean(np.concatenate(fractions))),
         method=inference,
         options=options,
+        variant=type(model).variant_name(inference, options),
     )
 
 
 def protocol_description(config: Config) -> str:
-    """One line saying how a number was produced (splits and IoU comparison)."""
+    """One line saying how a number was produced (model and objective, splits, IoU comparison)."""
     comparison = "IoU > m" if config.inference.strict_iou else "IoU >= m"
     return (
+        f"{model_class(config.model_name).describe_training(config)}; "
         f"trained on {'+'.join(config.data.train_splits)}, selected on {config.data.val_split}, "
         f"reported on {config.data.test_split}; {comparison}; NMS {config.inference.nms_threshold}"
     )
