@@ -6,9 +6,13 @@ converted with the type of its config field, as ``clear_tf.flags`` does.
 
 Example:
 
->>> config = config_from_flagfile("configs/demo.flags", epochs=1, run_dir="/tmp/run")
->>> config.data.num_clips, config.train.epochs
-(32, 1)
+>>> import tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "tiny.flags")
+>>> with open(path, "w") as f:
+...     _ = f.write("# a comment\\n--num_clips=16\\n--hidden_dim=64\\n--use_tcn=false\\n")
+>>> config = config_from_flagfile(path, epochs=1)  # keywords override the file
+>>> config.data.num_clips, config.model.hidden_dim, config.model.use_tcn, config.train.epochs
+(16, 64, False, 1)
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ class QueryTokenizer:
 
     >>> tokenizer = QueryTokenizer("default", sequence_length=8)
     >>> token_ids, padding_mask = tokenizer(tf.constant(["a person cuts bread"]))
-    >>> token_ids.shape, padding_mask.dtype
-    (TensorShape([1, 8]), tf.bool)
+    >>> token_ids.numpy()  # [CLS] a person cuts bread [SEP] + padding
+    array([[ 101, 1037, 2711, 7659, 7852,  102,    0,    0]], dtype=int32)
+    >>> padding_mask.numpy()
+    array([[ True,  True,  True,  True,  True,  True, False, False]])
     """
 
     def __init__(self, preset: str, sequence_length: int):

@@ -24,9 +24,14 @@ class SentenceVectors:
 
     Example:
 
+    The default preset's real all-MiniLM-L6-v2 (E = 384), so this one loads BERT:
+
+    >>> from clear_tf.data.query_tokenizer import QueryTokenizer
+    >>> queries = tf.constant(["a person cuts bread", "the person washes a plate"])
+    >>> token_ids, padding_mask = QueryTokenizer("default", sequence_length=12)(queries)
     >>> vectors = SentenceVectors("default", "mean")
-    >>> vectors(token_ids, padding_mask).shape  # token_ids [Q, S]
-    TensorShape([Q, 384])
+    >>> tuple(vectors(token_ids, padding_mask).shape)  # [Q, E]
+    (2, 384)
     """
 
     def __init__(self, preset: str, pooling: str):

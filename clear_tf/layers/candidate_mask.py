@@ -25,8 +25,13 @@ class CandidateMask(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> CandidateMask(fill_value=-1e4, channels_last=False)(np.zeros((2, 4, 4), "float32"))[0, 1, 0]
-    -10000.0
+
+    >>> import numpy as np
+    >>> masked = CandidateMask(fill_value=-1e4, channels_last=False)(np.zeros((1, 3, 3), "float32"))
+    >>> keras.ops.convert_to_numpy(masked)[0]  # i > j is not a moment
+    array([[     0.,      0.,      0.],
+           [-10000.,      0.,      0.],
+           [-10000., -10000.,      0.]], dtype=float32)
     """
 
     def __init__(

@@ -18,8 +18,13 @@ class ClipPooling(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> ClipPooling(num_clips=4)(np.ones((2, 16, 3), "float32")).shape
-    (2, 4, 3)
+
+    >>> import numpy as np
+    >>> units = np.arange(8, dtype="float32").reshape(1, 8, 1)  # [B=1, N=8, C=1]
+    >>> keras.ops.convert_to_numpy(ClipPooling(num_clips=4)(units))[0, :, 0]
+    array([0.5, 2.5, 4.5, 6.5], dtype=float32)
+    >>> keras.ops.convert_to_numpy(ClipPooling(num_clips=4, pooling="max")(units))[0, :, 0]
+    array([1., 3., 5., 7.], dtype=float32)
     """
 
     def __init__(self, num_clips, pooling="average", **kwargs):

@@ -30,7 +30,10 @@ class ConvFineHead(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> ConvFineHead(hidden_dim=16, kernel_size=3)(np.zeros((2, 8, 8, 16), "float32")).shape
+
+    >>> import numpy as np
+    >>> head = ConvFineHead(hidden_dim=16, kernel_size=3)
+    >>> tuple(head(np.zeros((2, 8, 8, 16), "float32")).shape)  # fused maps [M, L, L, d] → logits
     (2, 8, 8)
     """
 

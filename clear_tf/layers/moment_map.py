@@ -27,8 +27,13 @@ class MomentMap(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> MomentMap()(np.random.rand(2, 8, 16).astype("float32")).shape
-    (2, 8, 8, 16)
+
+    >>> clips = np.array([[[1.0], [3.0], [2.0], [0.0]]], "float32")  # [B=1, L=4, C=1]
+    >>> keras.ops.convert_to_numpy(MomentMap()(clips))[0, :, :, 0]  # cell (i, j): max of clips i..j
+    array([[1., 3., 3., 3.],
+           [0., 3., 3., 3.],
+           [0., 0., 2., 2.],
+           [0., 0., 0., 0.]], dtype=float32)
     """
 
     def __init__(self, sparse=False, pooling_counts=(15, 8, 8, 8), num_anchors=0, **kwargs):

@@ -16,8 +16,15 @@ class QueryMomentFusion(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> QueryMomentFusion()([np.ones((2, 3, 4)), np.ones((2, 8, 8, 4))]).shape
-    (2, 3, 8, 8, 4)
+
+    >>> import numpy as np
+    >>> queries = np.array([[[1.0, 2.0]]], "float32")  # [B=1, K=1, d=2]
+    >>> position_map = np.full((1, 2, 2, 2), 3.0, "float32")  # [B, L=2, L, d]
+    >>> fused = QueryMomentFusion()([queries, position_map])
+    >>> tuple(fused.shape)  # [B, K, L, L, d]
+    (1, 1, 2, 2, 2)
+    >>> keras.ops.convert_to_numpy(fused)[0, 0, 0, 1]  # q ⊙ J[0, 1]
+    array([3., 6.], dtype=float32)
     """
 
     def call(self, inputs):

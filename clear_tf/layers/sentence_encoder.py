@@ -46,10 +46,21 @@ class SentenceEncoder(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> encoder = SentenceEncoder(text_presets.load_backbone(), hidden_dim=256)
-    >>> q = encoder({"token_ids": ids, "padding_mask": ids != 0})  # ids: [B, K, S]
-    >>> q.shape
-    (B, K, 256)
+
+    A tiny random BERT stands in for ``clear_tf.text_presets.load_backbone()`` here.
+
+    >>> import numpy as np
+    >>> import keras_hub
+    >>> backbone = keras_hub.models.BertBackbone(
+    ...     vocabulary_size=100, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16
+    ... )
+    >>> encoder = SentenceEncoder(backbone, hidden_dim=4)
+    >>> ids = np.array([[[2, 7, 8, 3], [2, 9, 3, 0]]], "int32")  # [B=1, K=2, S=4], 0 = padding
+    >>> q = encoder({"token_ids": ids, "padding_mask": ids != 0})
+    >>> tuple(q.shape)  # [B, K, hidden_dim]
+    (1, 2, 4)
+    >>> backbone.trainable  # frozen unless backbone_trainable=True
+    False
     """
 
     def __init__(self, backbone, hidden_dim, pooling="mean", backbone_trainable=False, **kwargs):

@@ -37,8 +37,16 @@ class FineAlignmentLoss(CandidateMeanLoss):
         dtype: loss computation dtype.
 
     Example:
+
+    L = 2: the candidates are (0, 0), (0, 1) and (1, 1); their IoU 0.8, 0.4 and 0.1 give
+    the targets 1, 0.25 and 0 (clipped), and (1, 0) is ignored.
+
+    >>> import numpy as np
+    >>> iou_map = np.array([[[[0.8, 0.4], [0.0, 0.1]]]], "float32")  # [B=1, K=1, 2, 2]
+    >>> fine_logits = np.array([[[[2.0, 0.0], [9.0, -2.0]]]], "float32")
     >>> loss = FineAlignmentLoss(min_iou=0.3, max_iou=0.7)
-    >>> loss(iou_map, fine_logits, sample_weight=query_mask)  # a scalar
+    >>> round(float(loss(iou_map, fine_logits)), 4)  # (0.1269 + 0.6931 + 0.1269) / 3
+    0.3157
     """
 
     def __init__(self, min_iou=0.0, max_iou=1.0, name="fine_alignment_loss", **kwargs):

@@ -33,9 +33,20 @@ class MomentPriorBaseline:
         strict: a train moment is hit when IoU > m (True) or IoU >= m.
 
     Example:
-    >>> prior = MomentPriorBaseline(num_bins=16, top_k=2).fit(train_moments)  # [n, 2] in [0, 1]
-    >>> predictions = prior.predict(test_durations)  # [Q, 2, 2] seconds
-    >>> recall_at(predictions, test_ground_truth, n=1, m=0.5)
+
+    >>> from clear_tf.metrics import recall_at
+    >>> train = np.array([[0.0, 0.25]] * 3 + [[0.75, 1.0]] * 2)  # fractions of their video
+    >>> prior = MomentPriorBaseline(num_bins=4, top_k=2).fit(train)
+    >>> prior.moments  # the most frequent moment first, then the one that adds most hits
+    array([[0.  , 0.25],
+           [0.75, 1.  ]])
+    >>> predictions = prior.predict([8.0, 20.0])  # [Q, top_k, 2] seconds
+    >>> predictions[1]
+    array([[ 0.,  5.],
+           [15., 20.]])
+    >>> ground_truth = np.array([[0.0, 2.0], [14.0, 20.0]])
+    >>> recall_at(predictions, ground_truth, n=1, m=0.5), recall_at(predictions, ground_truth, n=2, m=0.5)
+    (0.5, 1.0)
     """
 
     def __init__(

@@ -14,11 +14,14 @@ def results_table(rows: dict[str, dict[str, float]], digits: int = 2) -> str:
     Returns:
         The table, one line per row, readable as plain text too.
 
-    Example:
-    >>> print(results_table({"CLEAR": {"R@1,IoU=0.5": 30.27, "mIoU": 28.1}}))
+    Example (made-up values; measured results are in README.md and BENCHMARKS.md):
+
+    >>> rows = {"model": {"R@1,IoU=0.5": 12.346, "mIoU": 6.7}, "prior": {"R@1,IoU=0.5": 1.0}}
+    >>> print(results_table(rows))
     | method | R@1,IoU=0.5 | mIoU |
     | --- | ---: | ---: |
-    | CLEAR | 30.27 | 28.10 |
+    | model | 12.35 | 6.70 |
+    | prior | 1.00 | - |
     """
     if not rows:
         raise ValueError("results_table needs at least one row")

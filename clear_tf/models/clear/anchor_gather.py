@@ -22,8 +22,13 @@ class AnchorGather(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> AnchorGather(num_anchors=3)(np.zeros((2, 8, 8, 16), "float32")).shape
-    (2, 3, 16)
+
+    With L = 4 and R = 3 the anchors are the whole video (0, 3), clips 0..2 (0, 2) and
+    the last clip (3, 3); cell (i, j) of this map holds 4·i + j.
+
+    >>> position_map = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)  # [B, L, L, d=1]
+    >>> keras.ops.convert_to_numpy(AnchorGather(num_anchors=3)(position_map))[0, :, 0]
+    array([ 3.,  2., 15.], dtype=float32)
     """
 
     def __init__(self, num_anchors, **kwargs):

@@ -23,9 +23,13 @@ class BiTCN(keras.layers.Layer):
         **kwargs: base layer arguments (``name``, ``dtype``, ...).
 
     Example:
+
+    >>> import numpy as np
     >>> tcn = BiTCN(channels=[32, 16], kernel_size=3, dropout=0.1)
-    >>> tcn(np.zeros((2, 20, 8), "float32")).shape
+    >>> tuple(tcn(np.zeros((2, 20, 8), "float32")).shape)  # the length is kept
     (2, 20, 16)
+    >>> [block.dilation_rate for block in tcn.convolutions]
+    [(1,), (2,)]
     """
 
     def __init__(self, channels, kernel_size=3, dropout=0.3, **kwargs):

@@ -23,12 +23,12 @@ class CoarseAlignmentLoss(keras.losses.Loss):
     divided by B·K, the same constant that divides Γ₂ (``FineAlignmentLoss``), and a
     k-replica step gives the same gradients as one device.
 
-    Magnitude: the targets are d·IoU, so Γ₁ is of order d² (≈ 10³–10⁵ at
-    initialisation) while Γ₂ is a BCE below 1, and ``ClearConfig.coarse_weight``
-    scales Γ₁. ``coarse_weight = 1/d²`` turns Γ₁ into Σ_r (s(a_r) − IoU_r)² with
-    s = aᵀq/d, the coarse score of the tree search, on the scale of Γ₂. At the paper's
-    raw scale Γ₁'s gradients swamp Γ₂'s in the shared encoders and the fine ranking
-    hardly learns (BENCHMARKS.md has the measurements).
+    Magnitude: the targets are d·IoU, so Γ₁ is of order d² (each of the R terms can
+    reach d²) while Γ₂ is a BCE of order 1, and ``ClearConfig.coarse_weight`` scales
+    Γ₁. ``coarse_weight = 1/d²`` turns Γ₁ into Σ_r (s(a_r) − IoU_r)² with s = aᵀq/d,
+    the coarse score of the tree search, on the scale of Γ₂. At the paper's raw scale
+    Γ₁'s gradients swamp Γ₂'s in the shared encoders and the fine ranking hardly learns
+    (README.md, "Γ₁ is weighted by 1/d²", has the measurements).
 
     Args:
         hidden_dim: d, the scale of the targets.
@@ -37,8 +37,16 @@ class CoarseAlignmentLoss(keras.losses.Loss):
         dtype: loss computation dtype.
 
     Example:
-    >>> loss = CoarseAlignmentLoss(hidden_dim=256)
-    >>> loss(anchor_iou, anchor_similarity, sample_weight=query_mask)  # a scalar
+
+    d = 4, R = 3; the second video's only slot is padding (``query_mask`` 0).
+
+    >>> import numpy as np
+    >>> anchor_iou = np.array([[[1.0, 0.5, 0.0]], [[0.0, 0.0, 0.0]]], "float32")  # [B=2, K=1, R]
+    >>> anchor_similarity = np.array([[[4.0, 1.0, 1.0]], [[9.0, 9.0, 9.0]]], "float32")
+    >>> query_mask = np.array([[1.0], [0.0]], "float32")
+    >>> loss = CoarseAlignmentLoss(hidden_dim=4)
+    >>> float(loss(anchor_iou, anchor_similarity, sample_weight=query_mask))  # (0² + 1² + 1²) / (B·K)
+    1.0
     """
 
     def __init__(

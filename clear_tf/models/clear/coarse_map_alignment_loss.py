@@ -30,8 +30,15 @@ class CoarseMapAlignmentLoss(CandidateMeanLoss):
         dtype: loss computation dtype.
 
     Example:
+
+    L = 2: the candidates are (0, 0), (0, 1) and (1, 1); (1, 0) is ignored.
+
+    >>> import numpy as np
+    >>> iou_map = np.array([[[[0.8, 0.4], [0.0, 0.1]]]], "float32")  # [B=1, K=1, 2, 2]
+    >>> coarse_scores = np.array([[[[0.5, 0.5], [9.0, 0.5]]]], "float32")
     >>> loss = CoarseMapAlignmentLoss()
-    >>> loss(iou_map, coarse_scores, sample_weight=query_mask)  # a scalar
+    >>> round(float(loss(iou_map, coarse_scores)), 4)  # (0.3² + 0.1² + 0.4²) / 3
+    0.0867
     """
 
     def __init__(self, name="coarse_map_alignment_loss", **kwargs):

@@ -21,8 +21,13 @@ class MLPFineHead(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> MLPFineHead(hidden_dim=16)(np.zeros((2, 8, 8, 16), "float32")).shape
+
+    >>> import numpy as np
+    >>> head = MLPFineHead(hidden_dim=16)
+    >>> tuple(head(np.zeros((2, 8, 8, 16), "float32")).shape)  # whole maps [M, L, L, d]
     (2, 8, 8)
+    >>> tuple(head(np.zeros((5, 16), "float32")).shape)  # or only 5 kept candidates
+    (5,)
     """
 
     def __init__(self, hidden_dim, num_layers=2, dropout=0.0, **kwargs):

@@ -76,11 +76,23 @@ class CLEAR(MomentLocalizer):
         **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
 
     Example:
-    >>> model = CLEAR(text_presets.load_backbone(), feature_dim=500, num_pre_clips=64,
-    ...               num_clips=32, hidden_dim=128, tcn_channels=[256, 128], tree_depth=2)
+
+    A tiny random BERT stands in for ``text_presets.load_backbone()`` here.
+
+    >>> import keras_hub
+    >>> import numpy as np
+    >>> backbone = keras_hub.models.BertBackbone(
+    ...     vocabulary_size=100, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16
+    ... )
+    >>> model = CLEAR(backbone, feature_dim=6, num_pre_clips=16, num_clips=8, hidden_dim=4,
+    ...               tcn_channels=[8], tree_depth=2)
+    >>> features = np.random.default_rng(0).normal(size=(1, 16, 6)).astype("float32")  # [B, N, D]
+    >>> ids = np.array([[[2, 7, 8, 3], [2, 9, 3, 0]]], "int32")  # [B, K=2, S=4], 0 = padding
     >>> outputs = model({"features": features, "token_ids": ids, "padding_mask": ids != 0})
-    >>> outputs["fine_logits"].shape  # features [B, 64, 500], ids [B, K, S]
-    (B, K, 32, 32)
+    >>> {name: tuple(value.shape) for name, value in sorted(outputs.items())}
+    {'anchor_similarity': (1, 2, 3), 'coarse_scores': (1, 2, 8, 8), 'fine_logits': (1, 2, 8, 8)}
+    >>> int(model.candidate_mask.sum())  # L(L+1)/2 candidates of the dense map
+    36
     """
 
     def __init__(

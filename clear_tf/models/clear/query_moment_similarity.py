@@ -19,8 +19,14 @@ class QueryMomentSimilarity(keras.layers.Layer):
         **kwargs: base layer arguments.
 
     Example:
-    >>> QueryMomentSimilarity()([np.ones((2, 3, 4)), np.ones((2, 5, 4))]).shape
-    (2, 3, 5)
+
+    >>> import numpy as np
+    >>> queries = np.array([[[1.0, 2.0]]], "float32")  # [B=1, K=1, d=2]
+    >>> anchors = np.array([[[3.0, 1.0], [0.0, 1.0]]], "float32")  # [B, R=2, d]
+    >>> keras.ops.convert_to_numpy(QueryMomentSimilarity()([queries, anchors]))
+    array([[[5., 2.]]], dtype=float32)
+    >>> keras.ops.convert_to_numpy(QueryMomentSimilarity(scale_by_dim=True)([queries, anchors]))
+    array([[[2.5, 1. ]]], dtype=float32)
     """
 
     def __init__(self, scale_by_dim=False, **kwargs):
