@@ -1,6 +1,7 @@
 """CoarseMapAlignmentLoss against a hand computation and its place in build_losses."""
 
 import keras
+import keras_hub
 import numpy as np
 
 from clear_tf.config import Config
@@ -26,11 +27,47 @@ def test_per_slot_mean_over_candidates_and_masked_reduction():
     )
 
 
+# L = 16, pooling_counts (2, 2), R = 3, listed by hand: the main diagonal; offsets 1 and
+# 2 from every clip; offsets 4 and 6 from every second clip; the anchors (0, 15) and
+# (0, 14) ((15, 15), the third, is on the diagonal).
+SPARSE_CELLS = sorted(
+    {(i, i) for i in range(16)}
+    | {(i, i + 1) for i in range(15)}
+    | {(i, i + 2) for i in range(14)}
+    | {(i, i + 4) for i in range(0, 12, 2)}
+    | {(i, i + 6) for i in range(0, 10, 2)}
+    | {(0, 15), (0, 14)}
+)
+
+
 def test_sparse_candidates_follow_the_model():
-    loss = CoarseMapAlignmentLoss(sparse=True, pooling_counts=[2, 2], num_anchors=1)
-    scores = np.ones((1, 1, 16, 16), np.float32)
-    value = float(keras.ops.convert_to_numpy(loss.call(np.zeros_like(scores), scores))[0, 0])
-    assert value == 1.0  # the mean of ones over whichever candidates, never a sum
+    assert len(SPARSE_CELLS) == 16 + 15 + 14 + 6 + 5 + 2
+    rng = np.random.default_rng(3)
+    iou = rng.uniform(size=(2, 3, 16, 16)).astype(np.float32)
+    scores = rng.normal(size=(2, 3, 16, 16)).astype(np.float32)
+    rows, columns = np.array(SPARSE_CELLS).T
+    expected = np.mean((scores[..., rows, columns] - iou[..., rows, columns]) ** 2, axis=-1)
+
+    loss = CoarseMapAlignmentLoss(sparse=True, pooling_counts=[2, 2], num_anchors=3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss.call(iou, scores)), expected, rtol=1e-5)
+
+    # The loss CLEAR trains with for a sparse map, and the model's own candidate set.
+    config = Config()
+    config.data.num_pre_clips, config.data.num_clips = 32, 16
+    config.model.moment_map, config.model.pooling_counts = "sparse", [2, 2]
+    config.model.tree_depth, config.model.coarse_map_weight = 2, 1.0
+    losses, _ = CLEAR.build_losses(config)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(losses["coarse_scores"].call(iou, scores)), expected, rtol=1e-5
+    )
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=30, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16
+    )
+    model = CLEAR(
+        backbone, feature_dim=4, num_pre_clips=32, num_clips=16, hidden_dim=8, tcn_channels=[8],
+        moment_map="sparse", pooling_counts=[2, 2], tree_depth=2,
+    )
+    assert sorted(zip(*np.nonzero(model.candidate_mask))) == SPARSE_CELLS
 
 
 def test_build_losses_adds_it_only_when_weighted():
