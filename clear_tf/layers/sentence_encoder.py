@@ -29,9 +29,10 @@ class SentenceEncoder(keras.layers.Layer):
 
     The BERT sequence output is pooled into one sentence vector, by the mean over the
     real tokens (what all-MiniLM-L6-v2 was trained for) or by the [CLS] token, then
-    projected to ``hidden_dim`` by Dense + ReLU. Inputs may carry any number of leading
-    axes, e.g. [B, K, S] query slots per video: they are flattened to [B·K, S] for BERT
-    and restored on the output, [B, K, hidden_dim].
+    projected to ``hidden_dim`` by a Dense layer: ReLU by default (CLEAR's Eq. 3),
+    another ``activation`` for other models (None: 2D-TAN's linear projection). Inputs
+    may carry any number of leading axes, e.g. [B, K, S] query slots per video: they are
+    flattened to [B·K, S] for BERT and restored on the output, [B, K, hidden_dim].
 
     By default the backbone is frozen (the paper uses pre-trained BERT features): its
     weights are not trainable, it always runs in inference mode (no dropout) and no
@@ -43,6 +44,7 @@ class SentenceEncoder(keras.layers.Layer):
         hidden_dim: d, the size of the query representation.
         pooling: "mean" (over tokens where ``padding_mask`` is true) or "cls".
         backbone_trainable: fine-tune BERT together with the rest of the model.
+        activation: activation of the projection (a Keras activation name, or None).
         **kwargs: base layer arguments.
 
     Example:
@@ -63,7 +65,9 @@ class SentenceEncoder(keras.layers.Layer):
     False
     """
 
-    def __init__(self, backbone, hidden_dim, pooling="mean", backbone_trainable=False, **kwargs):
+    def __init__(
+        self, backbone, hidden_dim, pooling="mean", backbone_trainable=False, activation="relu", **kwargs
+    ):
         super().__init__(**kwargs)
         if pooling not in SENTENCE_POOLINGS:
             raise ValueError(
@@ -74,8 +78,9 @@ class SentenceEncoder(keras.layers.Layer):
         self.pooling = pooling
         self.backbone_trainable = backbone_trainable
         self.backbone.trainable = backbone_trainable
+        self.activation = activation
         self.projection = keras.layers.Dense(
-            hidden_dim, activation="relu", dtype=self.dtype_policy, name="query_projection"
+            hidden_dim, activation=activation, dtype=self.dtype_policy, name="query_projection"
         )
 
     def build(self, input_shape):
@@ -115,6 +120,7 @@ class SentenceEncoder(keras.layers.Layer):
                 "hidden_dim": self.hidden_dim,
                 "pooling": self.pooling,
                 "backbone_trainable": self.backbone_trainable,
+                "activation": self.activation,
             }
         )
         return config

@@ -23,6 +23,11 @@ class. A model subclasses it and supplies exactly what differs between models:
 Every model exposes ``feature_dim`` (D), ``num_pre_clips`` (N, the input length),
 ``num_clips`` (L) and ``candidate_mask`` (np.bool [L, L], its candidate moments);
 candidate (i, j) spans ``[i·T/L, (j+1)·T/L]`` (``clear_tf.moments``).
+
+``TwoTowerLocalizer`` is the base of the models made of a video encoder, a
+``SentenceEncoder`` and a cross-modal head (CLEAR, 2D-TAN, CDN): it supplies the
+frozen-text training on precomputed sentence vectors and ``encode_video`` /
+``encode_queries`` once for all of them.
 """
 
 from __future__ import annotations
@@ -217,3 +222,76 @@ class MomentLocalizer(keras.Model):
         """``candidate_mask`` broadcast to bool [M, L, L]."""
         mask = tf.constant(np.asarray(self.candidate_mask, dtype=bool))
         return tf.broadcast_to(mask, [num_queries, *mask.shape])
+
+
+class TwoTowerLocalizer(MomentLocalizer):
+    """A ``MomentLocalizer`` made of a video tower, a ``SentenceEncoder`` and a cross-modal head.
+
+    CLEAR, 2D-TAN and CDN share this shape: ``video_encoder`` (a ``keras.Model``:
+    features [B, N, D] → the per-video representation, e.g. the moment map
+    [B, L, L, d]), a ``clear_tf.layers.SentenceEncoder`` (BERT → sentence vector →
+    projection q) and ``interaction_outputs(video, queries)``, the head that turns the
+    two into the named training outputs. This class supplies, once for all of them,
+    the frozen-text training on precomputed sentence vectors (``sentence_vector_model``,
+    ``training_model``, ``trains_on_sentence_vectors``) and ``encode_video`` /
+    ``encode_queries``.
+
+    Subclasses set, in ``__init__``: ``text_backbone``, ``text_trainable``,
+    ``feature_dim``, ``num_pre_clips``, ``video_encoder``, ``query_encoder`` (a
+    ``keras.Model``: {token_ids, padding_mask} [M, S] → q [M, d]) and
+    ``_sentence_encoder`` (the ``SentenceEncoder`` layer), and implement
+    ``interaction_outputs``.
+    """
+
+    def interaction_outputs(self, video, queries, training=None) -> dict:
+        """The named outputs from the video representation [B, ...] and q [B, K, d]."""
+        raise NotImplementedError
+
+    @classmethod
+    def trains_on_sentence_vectors(cls, model_config) -> bool:
+        return not model_config.text_trainable
+
+    def training_model(self) -> keras.Model:
+        """``sentence_vector_model()`` with a frozen text encoder, else this model."""
+        return self if self.text_trainable else self.sentence_vector_model()
+
+    def sentence_vector_model(self) -> keras.Model:
+        """The same network fed precomputed sentence vectors instead of token ids.
+
+        With a frozen text encoder the sentence vector of a query never changes, so the
+        input pipeline computes it once per query (``clear_tf.data``, ``text_vectors``)
+        and training runs this view: inputs ``features`` [B, N, D] and
+        ``sentence_embedding`` [B, K, E] (E: BERT's width), the same outputs. Every
+        layer and weight is shared with this model, which stays the one to save,
+        evaluate and export. It skips BERT in every step (CLEAR: a ~10× faster step on
+        CPU).
+
+        Returns:
+            A functional ``keras.Model`` sharing this model's layers.
+        """
+        if self.text_trainable:
+            raise ValueError("sentence vectors are fixed only for a frozen text encoder")
+        inputs = {
+            "features": keras.Input((self.num_pre_clips, self.feature_dim), name="features"),
+            "sentence_embedding": keras.Input(
+                (None, self.text_backbone.hidden_dim), name="sentence_embedding"
+            ),
+        }
+        queries = self._sentence_encoder.projection(inputs["sentence_embedding"])
+        video = self.video_encoder(inputs["features"])
+        return keras.Model(
+            inputs,
+            self.interaction_outputs(video, queries),
+            name=f"{self.name}_on_sentence_vectors",
+        )
+
+    def encode_video(self, features):
+        """The video representation (CLEAR, 2D-TAN, CDN: the map [L, L, d]) of features [N, D]."""
+        return tf.cast(self.video_encoder(features[tf.newaxis], training=False)[0], tf.float32)
+
+    def encode_queries(self, token_ids, padding_mask):
+        """q [M, d] of M tokenized queries."""
+        return tf.cast(
+            self.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}, training=False),
+            tf.float32,
+        )

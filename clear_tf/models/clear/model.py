@@ -16,7 +16,7 @@ from clear_tf.layers import (
     candidate_cells,
 )
 from clear_tf.losses import FineAlignmentLoss
-from clear_tf.models.base import MomentLocalizer
+from clear_tf.models.base import TwoTowerLocalizer
 from clear_tf.models.clear import search, stats, threshold_search
 from clear_tf.models.clear.anchor_gather import AnchorGather
 from clear_tf.models.clear.anchors import anchor_iou
@@ -32,7 +32,7 @@ FINE_HEADS = {"mlp": MLPFineHead, "conv": ConvFineHead}
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class CLEAR(MomentLocalizer):
+class CLEAR(TwoTowerLocalizer):
     """Coarse-to-fine cross-modal moment localization (CLEAR).
 
     VRN: unit features [B, N, D] → Bi-TCN (Eq. 1) → pooling to L clips → moment map
@@ -237,35 +237,14 @@ class CLEAR(MomentLocalizer):
         self._sentence_encoder = sentence_encoder
         self._interaction = interaction
 
-    def sentence_vector_model(self) -> keras.Model:
-        """The same network fed precomputed sentence vectors instead of token ids.
+    def interaction_outputs(self, video, queries, training=None) -> dict:
+        """MIN on J [B, L, L, d] and q [B, K, d]: the three named outputs (Eqs. 2, 5, 6).
 
-        The paper feeds pre-extracted BERT features to the query projection (Eq. 3).
-        With a frozen text encoder the sentence vector of a query never changes, so the
-        input pipeline computes it once per query (``clear_tf.data``, ``text_vectors``)
-        and training runs this view: inputs ``features`` [B, N, D] and
-        ``sentence_embedding`` [B, K, E] (E: BERT's width), the same outputs. Every
-        layer and weight is shared with this model, which stays the one to save,
-        evaluate and export. It skips BERT in every step: a ~10× faster step on CPU.
-
-        Returns:
-            A functional ``keras.Model`` sharing this model's layers.
+        ``sentence_vector_model`` (``TwoTowerLocalizer``) feeds the projection of
+        precomputed sentence vectors here: the paper feeds pre-extracted BERT features
+        to the query projection (Eq. 3).
         """
-        if self.text_trainable:
-            raise ValueError("sentence vectors are fixed only for a frozen text encoder")
-        inputs = {
-            "features": keras.Input((self.num_pre_clips, self.feature_dim), name="features"),
-            "sentence_embedding": keras.Input(
-                (None, self.text_backbone.hidden_dim), name="sentence_embedding"
-            ),
-        }
-        queries = self._sentence_encoder.projection(inputs["sentence_embedding"])
-        position_map = self.video_encoder(inputs["features"])
-        return keras.Model(
-            inputs,
-            _interaction_outputs(self._interaction, position_map, queries),
-            name=f"{self.name}_on_sentence_vectors",
-        )
+        return _interaction_outputs(self._interaction, video, queries)
 
     def get_config(self):
         return {
@@ -343,14 +322,6 @@ class CLEAR(MomentLocalizer):
         )
 
     @classmethod
-    def trains_on_sentence_vectors(cls, model_config) -> bool:
-        return not model_config.text_trainable
-
-    def training_model(self) -> keras.Model:
-        """``sentence_vector_model()`` with a frozen text encoder, else this model."""
-        return self if self.text_trainable else self.sentence_vector_model()
-
-    @classmethod
     def training_targets(cls, batch: dict, config) -> dict:
         """Γ₁ compares Aᵀq with the anchors' IoU, Γ₂ and the coarse-map term the IoU map.
 
@@ -411,17 +382,6 @@ class CLEAR(MomentLocalizer):
         """μ and ρ of the paper tree, on the grid of ``threshold_search``."""
         mu, rho = threshold_search.tune_thresholds(evaluate, config.train.monitor.removeprefix("val_"))
         return {"mu": mu, "rho": rho}
-
-    def encode_video(self, features):
-        """J [L, L, d] of one video's features [N, D]."""
-        return tf.cast(self.video_encoder(features[tf.newaxis], training=False)[0], tf.float32)
-
-    def encode_queries(self, token_ids, padding_mask):
-        """q [M, d] (Eq. 3)."""
-        return tf.cast(
-            self.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}, training=False),
-            tf.float32,
-        )
 
     def score_candidates(self, video, queries, *, method: str, **options):
         return search.score_candidates(self, video, queries, method=method, **options)
