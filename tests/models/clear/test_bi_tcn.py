@@ -5,9 +5,55 @@ from clear_tf.models.clear.bi_tcn import BiTCN
 from tests.test_helpers import run_layer_serialization_test
 
 
-def test_output_keeps_the_length_and_takes_the_last_width():
-    units = np.random.default_rng(0).normal(size=(2, 13, 6)).astype(np.float32)
-    assert BiTCN([8, 8, 4], kernel_size=3, dropout=0.0)(units).shape == (2, 13, 4)
+def _numpy_bi_tcn(units, blocks, kernel_size):
+    """Eq. 1 by hand: per block, x ← residual(x) + relu(b + Σ_m W_m · x[t + (m - k//2)·d])."""
+    x = units.astype(np.float64)
+    half = kernel_size // 2
+    for dilation, (kernel, bias, projection) in zip((1, 2, 4, 8), blocks):
+        length = x.shape[1]
+        conv = np.zeros((x.shape[0], length, kernel.shape[-1])) + bias
+        for t in range(length):
+            for m in range(kernel_size):
+                source = t + (m - half) * dilation
+                if 0 <= source < length:  # zero padding on both sides
+                    conv[:, t] += x[:, source] @ kernel[m]
+        residual = x if projection is None else x @ projection[0][0] + projection[1]
+        x = residual + np.maximum(conv, 0.0)
+    return x
+
+
+def test_one_block_is_a_centred_cross_correlation_plus_the_residual():
+    tcn = BiTCN([1], kernel_size=3, dropout=0.0)
+    impulse = np.zeros((1, 9, 1), np.float32)
+    impulse[0, 4, 0] = 1.0
+    tcn(impulse)
+    conv = tcn.convolutions[0]
+    # Taps for x[t-1], x[t], x[t+1]: the impulse at t = 4 reaches t = 3, 4 and 5.
+    conv.kernel.assign(np.array([1.0, 10.0, 100.0], np.float32).reshape(3, 1, 1))
+    conv.bias.assign(np.zeros(1, np.float32))
+    output = np.asarray(tcn(impulse))[0, :, 0]
+    np.testing.assert_allclose(output, [0, 0, 0, 100, 11, 1, 0, 0, 0])
+
+
+def test_output_equals_the_dilated_non_causal_convolutions_by_hand():
+    rng = np.random.default_rng(0)
+    units = rng.normal(size=(2, 11, 2)).astype(np.float32)
+    tcn = BiTCN([3, 3, 2], kernel_size=3, dropout=0.5)
+    tcn(units)
+    blocks = []
+    for conv, projection in zip(tcn.convolutions, tcn.projections):
+        conv.kernel.assign(rng.normal(size=conv.kernel.shape).astype(np.float32))
+        conv.bias.assign(rng.normal(size=conv.bias.shape).astype(np.float32) * 0.1)
+        weights = None
+        if projection is not None:
+            projection.kernel.assign(rng.normal(size=projection.kernel.shape).astype(np.float32))
+            projection.bias.assign(rng.normal(size=projection.bias.shape).astype(np.float32))
+            weights = (np.asarray(projection.kernel), np.asarray(projection.bias))
+        blocks.append((np.asarray(conv.kernel), np.asarray(conv.bias), weights))
+    output = np.asarray(tcn(units))  # inference: dropout off
+    assert output.shape == (2, 11, 2)
+    # Dilations 1, 2, 4: with 11 units the last block's taps fall off both ends.
+    np.testing.assert_allclose(output, _numpy_bi_tcn(units, blocks, 3), rtol=1e-4, atol=1e-5)
 
 
 def test_is_non_causal_and_sees_the_dilated_receptive_field():
