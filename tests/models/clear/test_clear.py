@@ -9,7 +9,6 @@ import pytest
 import tensorflow as tf
 
 from clear_tf import moments, text_presets
-from tiny_text_preset import tiny_text_preset
 from clear_tf.config import Config
 from clear_tf.models import build_model, model_class
 from clear_tf.models.clear import CLEAR, ClearConfig
@@ -27,8 +26,8 @@ TINY = dict(
 
 
 @pytest.fixture(scope="module")
-def backbone():
-    return text_presets.load_backbone(tiny_text_preset())
+def backbone(tiny_text_preset):
+    return text_presets.load_backbone(tiny_text_preset)
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +123,8 @@ def test_gradients_reach_every_trainable_weight_and_not_frozen_bert(model):
     assert all(g is None for g in bert_gradients)
 
 
-def test_fine_tuned_bert_receives_gradients():
-    tuned = CLEAR(text_presets.load_backbone(tiny_text_preset()), text_trainable=True, **TINY)
+def test_fine_tuned_bert_receives_gradients(tiny_text_preset):
+    tuned = CLEAR(text_presets.load_backbone(tiny_text_preset), text_trainable=True, **TINY)
     y, sample_weight = make_targets()
     losses, _ = CLEAR.build_losses(Config(model=ClearConfig(hidden_dim=HIDDEN, tree_depth=3)))
     with tf.GradientTape() as tape:
@@ -180,7 +179,67 @@ def test_sparse_conv_variant(backbone):
 def test_without_tcn_clear_v(backbone):
     clear_v = CLEAR(backbone, **{**TINY, "use_tcn": False})
     assert not any(layer.name == "bi_tcn" for layer in clear_v.video_encoder.layers)
-    assert clear_v(make_inputs())["fine_logits"].shape == (BATCH, SLOTS, CLIPS, CLIPS)
+    inputs = make_inputs()
+    assert clear_v(inputs)["fine_logits"].shape == (BATCH, SLOTS, CLIPS, CLIPS)
+    # J by hand without the TCN: average the N/L units of each clip, max-pool clips i..j,
+    # then the moment MLP (Dense + ReLU), zero outside the candidates i <= j.
+    features = inputs["features"].astype(np.float64)
+    clips = features.reshape(BATCH, CLIPS, UNITS // CLIPS, DIM).mean(axis=2)
+    pooled = np.zeros((BATCH, CLIPS, CLIPS, DIM))
+    for i in range(CLIPS):
+        for j in range(i, CLIPS):
+            pooled[:, i, j] = clips[:, i : j + 1].max(axis=1)
+    kernel, bias = (np.asarray(w) for w in clear_v.video_encoder.get_layer("moment_mlp_0").weights)
+    expected = np.maximum(pooled @ kernel + bias, 0.0) * moments.valid_mask(CLIPS)[..., None]
+    position_map = np.asarray(clear_v.video_encoder(inputs["features"]))
+    np.testing.assert_allclose(position_map, expected, rtol=1e-5, atol=1e-5)
+    # The full model's coarse scores read that same J.
+    queries = np.asarray(
+        clear_v.query_encoder(
+            {
+                "token_ids": inputs["token_ids"].reshape(-1, TOKENS),
+                "padding_mask": inputs["padding_mask"].reshape(-1, TOKENS),
+            }
+        )
+    ).reshape(BATCH, SLOTS, HIDDEN)
+    np.testing.assert_allclose(
+        clear_v(inputs)["coarse_scores"],
+        np.einsum("bkd,bijd->bkij", queries, expected) / HIDDEN,
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_dropout_is_active_only_in_training(model):
+    """TINY has dropout 0.3 (Bi-TCN and fine head): training calls are random, inference ones not."""
+    inputs = make_inputs()
+
+    def fine(outputs):
+        return np.asarray(outputs["fine_logits"])[..., moments.valid_mask(CLIPS)]
+
+    first, second = fine(model(inputs, training=True)), fine(model(inputs, training=True))
+    assert np.abs(first - second).max() > 1e-3, "dropout must change a training call"
+    inference = fine(model(inputs, training=False))
+    np.testing.assert_array_equal(fine(model(inputs, training=False)), inference)
+    np.testing.assert_array_equal(fine(model(inputs)), inference)
+    assert np.abs(first - inference).max() > 1e-3
+    # The video encoder alone (Bi-TCN dropout) and the fine head alone (MLP dropout).
+    features = inputs["features"]
+    assert not np.allclose(model.video_encoder(features, training=True), model.video_encoder(features, training=True))
+    np.testing.assert_array_equal(model.video_encoder(features, training=False), model.video_encoder(features))
+    fused = np.random.default_rng(5).normal(size=(4, HIDDEN)).astype(np.float32)
+    assert not np.allclose(model.fine_head(fused, training=True), model.fine_head(fused, training=True))
+    np.testing.assert_array_equal(model.fine_head(fused, training=False), model.fine_head(fused))
+    # The sentence-vector training view shares the dropout layers and obeys the flag too.
+    view = model.sentence_vector_model()
+    view_inputs = {
+        "features": features,
+        "sentence_embedding": np.random.default_rng(6)
+        .normal(size=(BATCH, SLOTS, model.text_backbone.hidden_dim))
+        .astype(np.float32),
+    }
+    assert not np.allclose(fine(view(view_inputs, training=True)), fine(view(view_inputs, training=True)))
+    np.testing.assert_array_equal(fine(view(view_inputs, training=False)), fine(view(view_inputs)))
 
 
 def test_bad_configs_are_errors(backbone):
