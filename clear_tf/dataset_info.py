@@ -21,3 +21,10 @@ def builder(config: Config) -> tfds.core.DatasetBuilder:
 def feature_dim(config: Config) -> int:
     """D, the unit feature dimension the dataset declares (4096 TACoS, 500 ActivityNet)."""
     return int(builder(config).info.features["features"].shape[-1])
+
+
+def feature_metadata(config: Config) -> dict:
+    """What a prepared dataset records about its features (``moment_features``: the
+    ``feature_encoder`` spec and the feature file's root attributes, ``feature_attributes``);
+    empty for datasets that record nothing or are not prepared yet."""
+    return dict(builder(config).info.metadata or {})

@@ -15,13 +15,23 @@ METADATA_PATH = os.path.join("assets.extra", "clear_config.json")
 
 
 def metadata(model, config: Config, text_endpoints: bool) -> dict:
-    """The metadata of an export: model, sizes, tokenizer, search settings, signatures, config."""
+    """The metadata of an export: model, sizes, tokenizer, search settings, signatures, config.
+
+    ``feature_encoder`` is ``--feature_encoder``, or else what the dataset records (a
+    ``moment_features`` dataset built from ``extract_features`` output), so that
+    ``python -m clear_tf.localize --video`` extracts the same features;
+    ``feature_attributes`` carries the feature file's unit rule when the dataset has one.
+    """
+    from clear_tf import dataset_info
+
+    features = dataset_info.feature_metadata(config)
     return {
         "clear_tf_version": __version__,
         "tensorflow_version": tf.__version__,
         "model": config.model_name,
         "feature_dim": int(model.feature_dim),
-        "feature_encoder": config.data.feature_encoder,
+        "feature_encoder": config.data.feature_encoder or features.get("feature_encoder", ""),
+        "feature_attributes": features.get("feature_attributes", {}),
         "num_pre_clips": int(config.data.num_pre_clips),
         "num_clips": int(model.num_clips),
         "normalize_features": bool(config.data.normalize_features),

@@ -150,8 +150,12 @@ def test_layout_and_metadata(export_base, saved_model_dir, model):
     assert metadata["num_clips"] == 8 and metadata["num_pre_clips"] == 16
     assert metadata["max_query_tokens"] == MAX_QUERY_TOKENS
     assert metadata["inference"] == {
-        "method": "clear", "tree": "binary", "mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": TOP_K,
+        "method": "clear", "tree": "binary", "mu": -0.1, "rho": 0.1, "descend_when": "both",
+        "nms_threshold": 0.4, "top_k": TOP_K,
     }
+    assert metadata["model"] == "clear"
+    # The synthetic benchmark records no feature encoder: --video needs one (or --features).
+    assert (metadata["feature_encoder"], metadata["feature_attributes"]) == ("", {})
     assert set(metadata["signatures"]) == {"serving_default", "localize_text", "confidence_maps"}
     assert metadata["config"]["model"]["hidden_dim"] == 16
     # Each weight is stored once (keras-team/keras#23553 stores them twice after track()).
@@ -322,7 +326,7 @@ def test_failed_export_leaves_no_version(tmp_path, model, config, monkeypatch):
         assert os.path.isfile(os.path.join(folder, "saved_model.pb"))  # mid-export: graph written
         raise OSError("disk full")
 
-    monkeypatch.setattr(export_lib, "_write_metadata", crash)
+    monkeypatch.setattr(export_lib, "write_metadata", crash)
     with pytest.raises(OSError, match="disk full"):
         export_saved_model(model, tmp_path / "export", config=config)
     assert os.listdir(tmp_path / "export") == []
@@ -339,8 +343,8 @@ def test_re_export_replaces_atomically_and_a_failure_keeps_the_previous(tmp_path
         first_graph = handle.read()
 
     other = dataclasses.replace(config, inference=dataclasses.replace(config.inference, top_k=2))
-    real_write = export_lib._write_metadata
-    monkeypatch.setattr(export_lib, "_write_metadata", lambda *args: (_ for _ in ()).throw(OSError("crash")))
+    real_write = export_lib.write_metadata
+    monkeypatch.setattr(export_lib, "write_metadata", lambda *args: (_ for _ in ()).throw(OSError("crash")))
     with pytest.raises(OSError, match="crash"):
         export_saved_model(model, base, config=other)
     assert sorted(os.listdir(base)) == ["1"]
@@ -358,7 +362,7 @@ def test_re_export_replaces_atomically_and_a_failure_keeps_the_previous(tmp_path
             raise OSError("rename failed")
         real_rename(source, target)
 
-    monkeypatch.setattr(export_lib, "_write_metadata", real_write)
+    monkeypatch.setattr(export_lib, "write_metadata", real_write)
     monkeypatch.setattr(export_lib.os, "rename", rename_failing_on_second_call)
     with pytest.raises(OSError, match="rename failed"):
         export_saved_model(model, base, config=other)
