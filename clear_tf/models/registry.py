@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 
 MODELS: dict[str, str] = {
+    "cdn": "clear_tf.models.cdn",
     "clear": "clear_tf.models.clear",
+    "tan2d": "clear_tf.models.tan2d",
 }
 
 _CLASSES: dict[str, type] = {}
