@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
@@ -22,11 +24,28 @@ def test_mlp_head_flops_matches_a_hand_count():
     assert bench_utils.mlp_head_flops(num_cells=5, hidden_dim=8, num_layers=1) == 5 * 16
 
 
-def test_mlp_head_flops_agrees_with_model_stats_per_candidate():
-    # clear_tf.model_stats counts the same head per candidate; the two must not drift apart.
-    dim, layers = 256, 2
-    per_cell = (layers - 1) * dim * dim * 2 + dim * 2
-    assert bench_utils.mlp_head_flops(1, dim, layers) == per_cell == 131_584
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_mlp_head_flops_agrees_with_model_stats_per_candidate(layers):
+    """The benchmark's count, CLEAR's model_stats and the head's own kernels agree."""
+    import keras_hub
+
+    from clear_tf.models.clear import CLEAR
+
+    dim, clips = 8, 4
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=30, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16
+    )
+    model = CLEAR(
+        backbone, feature_dim=3, num_pre_clips=8, num_clips=clips, hidden_dim=dim,
+        tcn_channels=[4], tree_depth=2, fine_head_layers=layers,
+    )
+    per_query = model.model_stats()["flops_per_query"]
+    # Independent of both formulas: 2 FLOPs per weight of every Dense kernel of the head.
+    kernels = [w for w in model.fine_head.weights if len(w.shape) == 2]
+    assert len(kernels) == layers
+    by_kernels = sum(2 * int(w.shape[0]) * int(w.shape[1]) for w in kernels)
+    assert bench_utils.mlp_head_flops(1, dim, layers) == per_query["fine_head_per_candidate"] == by_kernels
+    assert bench_utils.mlp_head_flops(clips * clips, dim, layers) == per_query["fine_head"]
 
 
 def test_matmul_flops_counts_a_multiply_add_as_two():
@@ -69,11 +88,51 @@ def test_ratio_line_marks_targets_met_or_not():
     assert bench_utils.ratio_line("ratio", 0.5, unit="") == "ratio: 0.50"
 
 
-def test_environment_line_names_the_machine_versions_and_command():
-    line = bench_utils.environment_line({"TensorFlow": "9.9"})
-    assert "TensorFlow 9.9" in line
-    assert bench_utils.cpu_model() in line
-    assert "UTC" in line and "python" in line
+def test_environment_line_names_the_machine_versions_and_command(monkeypatch):
+    import datetime
+    import platform
+
+    monkeypatch.setattr(platform, "node", lambda: "bench-box")
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(bench_utils, "cpu_model", lambda: "Some CPU @ 3.0GHz")
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.26, 0.5, 0.25))
+    monkeypatch.setattr(sys, "argv", ["benchmarks/run.py", "--quick", "--sections=6"])
+    before = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    line = bench_utils.environment_line({"TensorFlow": "9.9", "Keras": "3.1"})
+    after = datetime.datetime.now(datetime.timezone.utc)
+    prefix = (
+        "_bench-box (x86_64), Some CPU @ 3.0GHz, 16 cores, load average 1.3; "
+        "TensorFlow 9.9, Keras 3.1; `python benchmarks/run.py --quick --sections=6`; "
+    )
+    assert line.startswith(prefix) and line.endswith(" UTC_"), line
+    stamp = datetime.datetime.strptime(line[len(prefix) : -len(" UTC_")], "%Y-%m-%d %H:%M")
+    assert before <= stamp.replace(tzinfo=datetime.timezone.utc) <= after
+
+
+def test_cpu_model_reads_the_model_name_of_proc_cpuinfo(monkeypatch):
+    import io
+    import platform
+
+    cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Some CPU @ 3.0GHz\nflags\t: fpu\n"
+    opened = []
+
+    def fake_open(path, *args, **kwargs):
+        opened.append(path)
+        return io.StringIO(cpuinfo)
+
+    monkeypatch.setattr(bench_utils, "open", fake_open, raising=False)
+    assert bench_utils.cpu_model() == "Some CPU @ 3.0GHz"
+    assert opened == ["/proc/cpuinfo"]
+
+    def no_file(path, *args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(bench_utils, "open", no_file, raising=False)
+    monkeypatch.setattr(platform, "processor", lambda: "arm")
+    assert bench_utils.cpu_model() == "arm"
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    assert bench_utils.cpu_model() == "unknown CPU"
 
 
 @pytest.mark.slow
@@ -137,6 +196,22 @@ def test_training_batch_has_a_target_for_every_loss_of_the_flagfile(flagfile):
     config = config_from_flagfile(os.path.join(repo, "configs", f"{flagfile}.flags"))
     config.data.batch_size, config.data.num_pre_clips, config.data.num_clips = 2, 16, 8
     config.model.tree_depth = 2
-    _, y, sample_weight = bench_training.random_batch(config, feature_dim=4)
+    x, y, sample_weight = bench_training.random_batch(config, feature_dim=4)
     losses, _ = CLEAR.build_losses(config)
     assert set(y) == set(sample_weight) and set(losses) <= set(y)
+    # What the flagfile asks for, read from its text: Γ₁, Γ₂ and, with a positive
+    # --coarse_map_weight, the coarse-map term.
+    text = open(os.path.join(repo, "configs", f"{flagfile}.flags")).read()
+    weights = [float(v) for v in re.findall(r"^--coarse_map_weight=(\S+)", text, re.MULTILINE)]
+    expected = {"anchor_similarity", "fine_logits"} | ({"coarse_scores"} if weights and weights[-1] > 0 else set())
+    assert set(losses) == expected
+    # Every target has the shape of the model output it is compared with: B = 2 videos,
+    # K = 1 query, R = 2·2 - 1 = 3 anchors, L = 8.
+    shapes = {"anchor_similarity": (2, 1, 3), "fine_logits": (2, 1, 8, 8), "coarse_scores": (2, 1, 8, 8)}
+    for name in losses:
+        assert tuple(y[name].shape) == shapes[name], name
+        assert tuple(sample_weight[name].shape) == (2, 1)
+    assert tuple(x["features"].shape) == (2, 16, 4)
+    # The fine target is the IoU map: within [0, 1], and 0 outside the candidates i <= j.
+    iou = np.asarray(y["fine_logits"])
+    assert iou.min() >= 0 and iou.max() <= 1 and np.all(np.tril(np.ones((8, 8)), -1)[None, None] * iou == 0)
