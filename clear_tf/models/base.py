@@ -263,8 +263,8 @@ class TwoTowerLocalizer(MomentLocalizer):
         and training runs this view: inputs ``features`` [B, N, D] and
         ``sentence_embedding`` [B, K, E] (E: BERT's width), the same outputs. Every
         layer and weight is shared with this model, which stays the one to save,
-        evaluate and export. It skips BERT in every step (CLEAR: a ~10× faster step on
-        CPU).
+        evaluate and export. It skips BERT, most of a step's cost, in every step
+        (BENCHMARKS.md, "Training the demo", has the step times).
 
         Returns:
             A functional ``keras.Model`` sharing this model's layers.
