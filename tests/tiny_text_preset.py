@@ -31,6 +31,7 @@ def tiny_text_preset() -> str:
             num_heads=2,
             hidden_dim=16,
             intermediate_dim=32,
+            dropout=0.0,
             max_sequence_length=64,
         )
         folder = os.path.join(tempfile.mkdtemp(prefix="clear_tf_tiny_bert_"), "tiny_bert")

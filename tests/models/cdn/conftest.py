@@ -3,9 +3,7 @@
 import pathlib
 import sys
 
-MODELS_TESTS = pathlib.Path(__file__).resolve().parents[1]
-for folder in (MODELS_TESTS, MODELS_TESTS / "tan2d"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from tiny_text_preset import tiny_text_preset  # noqa: E402,F401  (session fixture)
+# The session fixture ``tiny_text_preset`` comes from tests/conftest.py.
+TAN2D_TESTS = pathlib.Path(__file__).resolve().parents[1] / "tan2d"
+if str(TAN2D_TESTS) not in sys.path:
+    sys.path.insert(0, str(TAN2D_TESTS))
