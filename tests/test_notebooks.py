@@ -23,7 +23,7 @@ NOTEBOOK_IDS = [path.name for path in NOTEBOOKS]
 # absl's own flags that the commands may use.
 ABSL_FLAGS = {"flagfile", "help", "helpfull", "helpshort"}
 # `tfds build`'s flags that the commands use (the TFDS command line takes ~10 s to start).
-TFDS_BUILD_FLAGS = {"manual_dir", "data_dir"}
+TFDS_BUILD_FLAGS = {"manual_dir", "data_dir", "config"}
 # Programs outside the project whose flags are not checked.
 EXTERNAL_PROGRAMS = {"pip", "pip3", "git", "nvidia-smi", "cd", "ls", "cat", "cp", "mkdir", "rm", "[", "make"}
 COMMAND_SEPARATORS = {"&&", "||", ";", "|", "&"}
@@ -59,12 +59,14 @@ def _absl_flags(extra: dict[str, bool]) -> set[str]:
 TRAIN_FLAGS = _absl_flags(_defined_names(REPO / "train.py", "DEFINE_"))
 EVALUATE_FLAGS = _absl_flags(_defined_names(REPO / "evaluate.py", "DEFINE_"))
 LOCALIZE_FLAGS = set(_defined_names(REPO / "clear_tf" / "localize.py", "add_argument"))
+EXTRACT_FLAGS = set(_defined_names(REPO / "clear_tf" / "extract_features.py", "add_argument"))
 BENCHMARKS = REPO / "benchmarks" / "run.py"
 PROGRAM_FLAGS = {
     "train.py": TRAIN_FLAGS,
     "evaluate.py": EVALUATE_FLAGS,
     "clear_tf.demo": TRAIN_FLAGS,
     "clear_tf.localize": LOCALIZE_FLAGS,
+    "clear_tf.extract_features": EXTRACT_FLAGS,
     "tfds build": TFDS_BUILD_FLAGS,
 }
 if BENCHMARKS.is_file():  # the README shows its flags
