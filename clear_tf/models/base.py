@@ -107,6 +107,16 @@ class MomentLocalizer(keras.Model):
         return name in cls.method_options.get(method, ())
 
     @classmethod
+    def describe_training(cls, config) -> str:
+        """One phrase saying how the config trains the model, for every results table."""
+        return cls.__name__
+
+    @classmethod
+    def variant_name(cls, method: str, options: dict) -> str:
+        """The name of a method with its options in file names (``eval_<variant>.json``)."""
+        return method
+
+    @classmethod
     def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
         """Rows of the ablation table: row name → (method, options overriding the config's)."""
         return {cls.__name__: (cls.inference_methods[0], {})}

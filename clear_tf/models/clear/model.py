@@ -281,7 +281,7 @@ class CLEAR(TwoTowerLocalizer):
 
     config_class = ClearConfig
     inference_methods = search.METHODS
-    method_options = {"clear": ("tree", "depth", "mu", "rho"), "clear_f": (), "clear_c": ()}
+    method_options = {"clear": ("tree", "depth", "mu", "rho", "descend_when"), "clear_f": (), "clear_c": ()}
     validation_method = "clear_f"
     loss_aliases = {
         "anchor_similarity_loss": "gamma1",
@@ -366,7 +366,28 @@ class CLEAR(TwoTowerLocalizer):
 
     @classmethod
     def search_options(cls, model_config) -> dict:
-        return {"tree": model_config.tree, "mu": float(model_config.mu), "rho": float(model_config.rho)}
+        return {
+            "tree": model_config.tree,
+            "mu": float(model_config.mu),
+            "rho": float(model_config.rho),
+            "descend_when": model_config.descend_when,
+        }
+
+    @classmethod
+    def describe_training(cls, config) -> str:
+        """The paper's objective, or clear-tf's (Γ₁ weighted, coarse-map term, rescaled IoU)."""
+        m = config.model
+        if (m.coarse_weight, m.alpha, m.coarse_map_weight, m.min_iou, m.max_iou) == (1, 1, 0, 0, 1):
+            return "CLEAR, objective as printed (Ψ = Γ₁ + Γ₂, raw IoU)"
+        return (
+            f"CLEAR, clear-tf objective (Γ₁ ×{m.coarse_weight:g}, Γ₂ ×{m.alpha:g}, coarse map "
+            f"×{m.coarse_map_weight:g}, Γ₂ IoU rescaled {m.min_iou:g}–{m.max_iou:g})"
+        )
+
+    @classmethod
+    def variant_name(cls, method: str, options: dict) -> str:
+        """``clear_binary`` / ``clear_paper`` for the search, the method alone otherwise."""
+        return f"{method}_{options['tree']}" if method == "clear" else method
 
     @classmethod
     def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
