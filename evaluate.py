@@ -19,12 +19,24 @@ flags.DEFINE_string("split", "", "Split to evaluate (default: --test_split).")
 flags.DEFINE_boolean(
     "tune_thresholds", False, "Pick μ and ρ of the tree search on --val_split before evaluating."
 )
-flags.DEFINE_string("export_dir", "", "Also export the evaluated model as a SavedModel here.")
+flags.DEFINE_string(
+    "export_dir",
+    "",
+    "Also export the evaluated model as a SavedModel here (--noexport_text_endpoints: "
+    "serving_default only, core TensorFlow ops).",
+)
 flags.DEFINE_boolean("all_ablations", False, "Evaluate CLEAR (both trees), CLEAR-F and CLEAR-C in one run.")
 
 
 def main(argv):
     config = cli.config_or_usage_error(argv, from_run_dir=True)
+    from clear_tf.training import preflight
+
+    try:  # before evaluation creates anything in the run folder
+        preflight.check_text_preset(config.model.text_preset)
+        preflight.check_dataset(config)
+    except preflight.SetupError as error:
+        cli.usage_error(error)
     from clear_tf.evaluation.run import run_evaluation
 
     run_evaluation(

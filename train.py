@@ -5,7 +5,9 @@
 
 Every flag is a field of ``clear_tf.config`` (``python train.py --helpfull`` lists them).
 The resolved configuration is written to ``<run_dir>/config.json`` and ``flags.txt``;
-the work is done by ``clear_tf.training.train``.
+the work is done by ``clear_tf.training.train``. The same command again after a crash
+resumes the run where it stopped. A flag error, or flags that differ from the run's,
+end the program before anything is written with one line and status 2.
 """
 
 from absl import app
@@ -20,9 +22,12 @@ def main(argv):
 
         print_model_summary(config)
         return
-    from clear_tf.training import train
+    from clear_tf.training import SetupError, train
 
-    train(config, flags_text=cli.flags_text(config))
+    try:
+        train(config, flags_text=cli.flags_text(config))
+    except SetupError as error:  # found before the run folder is touched
+        cli.usage_error(error)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import os
 # would hide the messages users need to read.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
+import sys  # noqa: E402
+
 
 from clear_tf import config as config_lib  # noqa: E402
 from clear_tf.flags import config_from_flags, define_flags as _define_config_flags  # noqa: E402
@@ -20,7 +21,7 @@ def define_flags() -> None:
 
 
 def config_or_usage_error(argv, from_run_dir: bool = False) -> config_lib.Config:
-    """The checked config; a bad flag ends the program with a usage message, not a trace.
+    """The checked config; a bad flag ends the program with one line (``usage_error``), not a trace.
 
     Args:
         argv: what absl left after parsing; anything but the program name is an error.
@@ -28,7 +29,7 @@ def config_or_usage_error(argv, from_run_dir: bool = False) -> config_lib.Config
             a finished run), overriding only the flags given explicitly.
     """
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
         config = config_from_flags()
         run_config = os.path.join(config.train.run_dir, "config.json")
@@ -38,8 +39,23 @@ def config_or_usage_error(argv, from_run_dir: bool = False) -> config_lib.Config
             config = config_from_flags(base=load_config(RunDir(config.train.run_dir)))
         config_lib.validate(config)
     except ValueError as error:
-        raise app.UsageError(str(error)) from None
+        usage_error(error)
     return config
+
+
+USAGE_ERROR = 2  # the exit status of argparse (and python -m clear_tf.localize) for bad arguments
+
+
+def usage_error(error) -> None:
+    """Ends the program with ``<program>: error: <message>`` on stderr and status 2.
+
+    The message names the flag and the fix; no traceback, no usage text (``--helpfull``
+    lists the flags).
+    """
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "clear-tf"
+    message = " ".join(str(error).split())
+    print(f"{program}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(USAGE_ERROR)
 
 
 def flags_text(config: config_lib.Config) -> str:
@@ -55,4 +71,4 @@ def flags_text(config: config_lib.Config) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["config_or_usage_error", "define_flags", "flags_text"]
+__all__ = ["USAGE_ERROR", "config_or_usage_error", "define_flags", "flags_text", "usage_error"]

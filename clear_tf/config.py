@@ -119,6 +119,19 @@ class TrainConfig:
         200, "Steps between crash-recovery backups (also written at every epoch end)."
     )
     export: bool = config_field(True, "Export the best model as a SavedModel into <run_dir>/export after training.")
+    export_text_endpoints: bool = config_field(
+        True,
+        "Export localize_text, confidence_maps and query_lengths (tokenizer inside, needs TF Text "
+        "ops) beside serving_default; --noexport_text_endpoints writes serving_default only "
+        "(core TensorFlow ops, token ids in). Used by train.py and evaluate.py --export_dir.",
+    )
+    strategy: str = config_field(
+        "auto",
+        "Distribution: auto (MirroredStrategy over the visible GPUs or --logical_cpus, else one "
+        "device), mirrored (MirroredStrategy even on one device) or multi_worker "
+        "(MultiWorkerMirroredStrategy over the machines of TF_CONFIG; the chief writes the run "
+        "folder, which must be on a filesystem every worker shares).",
+    )
     tune_search_on_val: bool = config_field(
         False,
         "After training, pick the model's search options on --val_split (CLEAR: μ and ρ of "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
+from absl import logging
 import tensorflow as tf
 
 from clear_tf.config import Config, model_class
@@ -42,6 +43,61 @@ def _salted(seed: int | None, salt: int) -> int | None:
     return None if seed is None else seed * 1000 + salt
 
 
+# Seeds of the epoch-seeded order stay below 2**40, so that ``_salted`` fits an int64.
+_SEED_MODULUS = 2**40
+_SEED_MIX = 1_000_003
+_PASSES = 2**40  # "forever" for the passes of one epoch's stream
+
+
+def _pass_seed(seed: int, epoch: tf.Tensor, index: tf.Tensor) -> tf.Tensor:
+    """A seed for pass ``index`` of ``epoch``'s stream: distinct for distinct (seed, epoch, pass)."""
+    mixed = (tf.constant(seed % _SEED_MODULUS, tf.int64) * _SEED_MIX + epoch) % _SEED_MODULUS
+    return (mixed * _SEED_MIX + index) % _SEED_MODULUS
+
+
+class QueryReport:
+    """How many queries a training split holds and how many are cut to ``max_query_tokens``.
+
+    Pass one to ``build_dataset(..., epoch=..., report=...)``: the counts are taken once,
+    in the pass that fills the cache (before the first batch), and ``log()`` writes
+    them. A query longer than S tokens keeps only its first S - 1 word pieces and
+    ``[SEP]``: the model never sees the rest of the sentence.
+
+    Attributes:
+        videos, queries, cut: int64 variables (per input pipeline, i.e. this worker's shard).
+        chunks: int64 variable, the elements of one pass (each video's ⌈Q/K⌉ chunks):
+            what the number of batches per pass follows from.
+        done: bool variable, True once the counts are taken.
+    """
+
+    def __init__(self):
+        with tf.init_scope(), tf.device("/cpu:0"):
+            self.videos = tf.Variable(0, dtype=tf.int64, trainable=False, name="report_videos")
+            self.queries = tf.Variable(0, dtype=tf.int64, trainable=False, name="report_queries")
+            self.cut = tf.Variable(0, dtype=tf.int64, trainable=False, name="report_cut")
+            self.chunks = tf.Variable(0, dtype=tf.int64, trainable=False, name="report_chunks")
+            self.done = tf.Variable(False, trainable=False, name="report_done")
+
+    def message(self, max_query_tokens: int) -> str | None:
+        """One line on the cut queries (None before the counts are taken)."""
+        if not bool(self.done.numpy()):
+            return None
+        queries, cut = int(self.queries.numpy()), int(self.cut.numpy())
+        share = 100.0 * cut / max(queries, 1)
+        text = (
+            f"{cut} of {queries} training queries ({share:.1f}%, {int(self.videos.numpy())} videos) "
+            f"are longer than --max_query_tokens={max_query_tokens} and are cut to that length"
+        )
+        if cut:
+            text += "; raise --max_query_tokens to keep them whole"
+        return text
+
+    def log(self, max_query_tokens: int) -> None:
+        text = self.message(max_query_tokens)
+        if text is not None:
+            (logging.warning if int(self.cut.numpy()) else logging.info)("Input pipeline: %s", text)
+
+
 def build_dataset(
     examples: tf.data.Dataset,
     config: Config,
@@ -51,6 +107,8 @@ def build_dataset(
     input_context: tf.distribute.InputContext | None = None,
     repeat: bool = False,
     text_vectors: bool = False,
+    epoch: tf.Variable | int | None = None,
+    report: QueryReport | None = None,
 ) -> tf.data.Dataset:
     """Turns per-video TFDS examples into batches of B videos × K query slots.
 
@@ -85,6 +143,16 @@ def build_dataset(
             video before the cache (``SentenceVectors``), as ``sentence_embedding``
             [B, K, E]; ``split_for_keras`` then feeds it instead of the tokens, for
             ``CLEAR.sentence_vector_model()``.
+        epoch: training only: seed the order by epoch. An int, or an int64
+            ``tf.Variable`` read each time an iterator starts; that iterator's order
+            (pass j of it seeded by ``(seed, epoch, j)``) depends on nothing else, so a
+            run resumed at epoch e replays an uninterrupted run's epoch e. With the cache
+            on, the first iterator reads every video once before its first batch, so that
+            the cache is complete even when an epoch uses only part of a pass. None: the
+            order of the n-th iterator depends on n (``reshuffle_each_iteration``).
+        report: with ``epoch``: a ``QueryReport`` that gets the query and cut-query
+            counts in that first full read (or, without the cache, in one read of the
+            sentences).
 
     Returns:
         Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
@@ -120,7 +188,21 @@ def build_dataset(
         videos = videos.cache()
 
     padding_query = _padding_query(tokenizer, sentence_vectors)
-    if training:
+    if epoch is not None and not training:
+        raise ValueError("epoch seeds the training order; evaluation keeps the order of the split")
+    if epoch is not None:
+        elements = _epoch_seeded_elements(
+            videos,
+            examples,
+            data,
+            padding_query,
+            seed=0 if seed is None else seed,
+            epoch=epoch,
+            repeat=repeat,
+            tokenizer=tokenizer,
+            report=report,
+        )
+    elif training:
         videos = videos.shuffle(data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         # One fresh stateless seed per video and epoch drives its query order.
         query_seeds = tf.data.Dataset.random(
@@ -143,7 +225,7 @@ def build_dataset(
         elements = videos.flat_map(
             lambda video: video_chunks(video, data.queries_per_video, padding_query)
         )
-    if repeat:
+    if repeat and epoch is None:
         elements = elements.repeat()
     batches = elements.batch(batch_size, drop_remainder=training)
     batches = batches.map(
@@ -153,6 +235,92 @@ def build_dataset(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_seeded_elements(
+    videos: tf.data.Dataset,
+    examples: tf.data.Dataset,
+    data,
+    padding_query: dict,
+    *,
+    seed: int,
+    epoch,
+    repeat: bool,
+    tokenizer: QueryTokenizer,
+    report: QueryReport | None,
+) -> tf.data.Dataset:
+    """The training elements of ``build_dataset(..., epoch=...)`` (see its docstring)."""
+
+    def one_pass(pass_seed):
+        shuffled = videos.shuffle(data.shuffle_buffer, seed=pass_seed, reshuffle_each_iteration=False)
+        query_seeds = tf.data.Dataset.random(seed=_salted(pass_seed, _QUERY_SHUFFLE_SALT))
+        elements = tf.data.Dataset.zip(shuffled, query_seeds).flat_map(
+            lambda video, query_seed: video_chunks(
+                video,
+                data.queries_per_video,
+                padding_query,
+                shuffle_seed=tf.stack([query_seed, tf.constant(0, tf.int64)]),
+            )
+        )
+        return elements.shuffle(
+            data.shuffle_buffer,
+            seed=_salted(pass_seed, _ELEMENT_SHUFFLE_SALT),
+            reshuffle_each_iteration=False,
+        )
+
+    def passes(_):
+        value = epoch.read_value() if isinstance(epoch, tf.Variable) else epoch
+        value = tf.cast(value, tf.int64)
+        if not repeat:
+            return one_pass(_pass_seed(seed, value, tf.constant(0, tf.int64)))
+        return tf.data.Dataset.range(_PASSES).flat_map(
+            lambda index: one_pass(_pass_seed(seed, value, index))
+        )
+
+    start = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
+    if data.cache or report is not None:
+        start = start.map(_first_read(videos, examples, data, tokenizer, report))
+    return start.flat_map(passes)
+
+
+def _first_read(videos, examples, data, tokenizer: QueryTokenizer, report: QueryReport | None):
+    """A map function that, once, reads every video (completing the cache) and counts the queries.
+
+    An iterator that stops before the end of a cached dataset discards what it cached;
+    reading everything once up front keeps the cache whole however few steps an epoch
+    takes.
+    """
+    with tf.init_scope(), tf.device("/cpu:0"):
+        done = tf.Variable(False, trainable=False, name="first_read_done")
+    # Without the cache, count on the sentences alone (no preprocessing of the features).
+    counted = videos if data.cache else examples.map(lambda example: {"sentence": example["queries"]["sentence"]})
+    max_tokens, per_chunk = data.max_query_tokens, data.queries_per_video
+
+    def add(totals, video):
+        sentences = video["sentence"]
+        count = tf.size(sentences, out_type=tf.int64)
+        cut = tf.reduce_sum(tf.cast(tokenizer.token_counts(sentences) > max_tokens, tf.int64))
+        chunks = (count + per_chunk - 1) // per_chunk
+        return totals + tf.stack([tf.constant(1, tf.int64), count, cut, chunks])
+
+    def read():
+        totals = counted.reduce(tf.zeros([4], tf.int64), add)
+        updates = [done.assign(True)]
+        if report is not None:
+            updates += [
+                report.videos.assign(totals[0]),
+                report.queries.assign(totals[1]),
+                report.cut.assign(totals[2]),
+                report.chunks.assign(totals[3]),
+                report.done.assign(True),
+            ]
+        with tf.control_dependencies(updates):
+            return tf.constant(0, tf.int64)
+
+    def first_read(value):
+        return tf.cond(done, lambda: value, read)
+
+    return first_read
 
 
 def split_for_keras(batch: dict, config: Config) -> tuple[dict, dict, dict]:

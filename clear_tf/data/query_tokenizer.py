@@ -51,3 +51,20 @@ class QueryTokenizer:
         """Tokenizes string [Q] → (``token_ids`` int32 [Q, S], ``padding_mask`` bool [Q, S])."""
         token_ids, padding_mask = self.packer(self.tokenizer(sentences))
         return tf.cast(token_ids, tf.int32), tf.cast(padding_mask, tf.bool)
+
+    def token_counts(self, sentences: tf.Tensor) -> tf.Tensor:
+        """Tokens each sentence needs, ``[CLS]`` and ``[SEP]`` included, before any cut: int32 [Q].
+
+        A sentence whose count exceeds ``sequence_length`` loses its last word pieces in
+        ``__call__`` (``is_cut``).
+        """
+        pieces = self.tokenizer(tf.reshape(sentences, [-1]))
+        if isinstance(pieces, tf.RaggedTensor):
+            lengths = pieces.row_lengths()
+        else:  # keras-hub hands eager callers Python lists of ids
+            lengths = [len(ids) for ids in pieces]
+        return tf.cast(lengths, tf.int32) + 2
+
+    def is_cut(self, sentences: tf.Tensor) -> tf.Tensor:
+        """bool [Q]: the sentences ``__call__`` shortens to ``sequence_length`` tokens."""
+        return self.token_counts(sentences) > self.sequence_length

@@ -7,8 +7,10 @@ from typing import Sequence
 
 import numpy as np
 
+from clear_tf.export.checks import assertion_message
 from clear_tf.export.request import InvalidRequestError, check_request
 from clear_tf.export.metadata import read_metadata
+from clear_tf.export.saved_model import QUERY_LENGTHS_SIGNATURE
 from clear_tf.export.signatures import MAPS_SIGNATURE, TEXT_SIGNATURE
 from clear_tf.export.versions import resolve_version
 
@@ -22,7 +24,12 @@ class Localizer:
     register the tokenizer's ops); neither Keras nor keras-hub is used.
 
     Requests are checked in Python first (``clear_tf.export.request.check_request``),
-    so bad input raises ``InvalidRequestError`` naming the field.
+    so bad input raises ``InvalidRequestError`` naming the field; what only the graph's
+    checks catch is raised the same way, without TensorFlow's trace.
+
+    A query longer than the export's ``max_query_tokens`` is cut to that many tokens
+    (as in training); its result then carries a ``warning`` saying so (exports written
+    before ``query_lengths`` existed cannot tell).
 
     Args:
         export_dir: a SavedModel folder (``<base>/<version>``) or a model base path, in
@@ -54,6 +61,29 @@ class Localizer:
         self._saved_model = tf.saved_model.load(self.saved_model_dir)
         self._localize = self._saved_model.signatures[TEXT_SIGNATURE]
         self._confidence_maps = self._saved_model.signatures[MAPS_SIGNATURE]
+        self._query_lengths = self._saved_model.signatures.get(QUERY_LENGTHS_SIGNATURE)
+
+    @property
+    def max_query_tokens(self) -> int:
+        """S: tokens per query the model sees, ``[CLS]`` and ``[SEP]`` included."""
+        return int(self.metadata["max_query_tokens"])
+
+    def cut_queries(self, queries: Sequence[str]) -> list[int | None]:
+        """For each query, the tokens it needs when that is more than ``max_query_tokens``
+        (the model then sees only its beginning), else None; all None for an export
+        without ``query_lengths``."""
+        if self._query_lengths is None:
+            return [None] * len(queries)
+        counts = self._call(self._query_lengths, queries=self._tf.constant(list(queries)))["num_tokens"]
+        limit = self.max_query_tokens
+        return [int(count) if count > limit else None for count in counts.numpy()]
+
+    def _call(self, signature, **inputs):
+        """Runs a signature; a failed input check in the graph becomes ``InvalidRequestError``."""
+        try:
+            return signature(**inputs)
+        except self._tf.errors.InvalidArgumentError as error:
+            raise InvalidRequestError(assertion_message(error)) from None
 
     @property
     def feature_dim(self) -> int:
@@ -89,35 +119,43 @@ class Localizer:
         Returns:
             One dict per query, in order: ``query`` (the sentence) and ``moments``, a
             list of {``start``, ``end``, ``score``} (seconds; best first). A query gets
-            fewer than ``top_k`` moments when fewer survive the search and NMS.
+            fewer than ``top_k`` moments when fewer survive the search and NMS. A query
+            longer than ``max_query_tokens`` also gets ``warning`` (a sentence: how
+            many tokens it has and that only the first ``max_query_tokens`` were used).
         """
         top_k = self._check_top_k(top_k)
         features, duration, queries = check_request(
             features, duration, queries, feature_dim=self.feature_dim
         )
-        outputs = self._localize(
+        outputs = self._call(
+            self._localize,
             queries=self._tf.constant(queries),
             features=self._tf.constant(features),
             duration=self._tf.constant(duration, self._tf.float32),
         )
+        cut = self.cut_queries(queries)
         starts, ends, scores = (outputs[name].numpy() for name in ("start", "end", "score"))
         results = []
         for index, query in enumerate(queries):
             # Empty slots (score -inf) pad the queries with fewer moments than top_k.
             kept = np.isfinite(scores[index])[:top_k]
-            results.append(
-                {
-                    "query": query,
-                    "moments": [
-                        {
-                            "start": float(starts[index, slot]),
-                            "end": float(ends[index, slot]),
-                            "score": float(scores[index, slot]),
-                        }
-                        for slot in np.flatnonzero(kept)
-                    ],
-                }
-            )
+            result = {
+                "query": query,
+                "moments": [
+                    {
+                        "start": float(starts[index, slot]),
+                        "end": float(ends[index, slot]),
+                        "score": float(scores[index, slot]),
+                    }
+                    for slot in np.flatnonzero(kept)
+                ],
+            }
+            if cut[index] is not None:
+                result["warning"] = (
+                    f"the query has {cut[index]} tokens; the model read only the first "
+                    f"{self.max_query_tokens} (max_query_tokens, [CLS] and [SEP] included)"
+                )
+            results.append(result)
         return results
 
     def confidence_maps(
@@ -138,8 +176,8 @@ class Localizer:
         features, duration, queries = check_request(
             features, duration, queries, feature_dim=self.feature_dim
         )
-        outputs = self._confidence_maps(
-            queries=self._tf.constant(queries), features=self._tf.constant(features)
+        outputs = self._call(
+            self._confidence_maps, queries=self._tf.constant(queries), features=self._tf.constant(features)
         )
         scores = outputs["fine_scores"].numpy()
         candidates = outputs["candidate_mask"].numpy().astype(bool)

@@ -22,6 +22,8 @@ from typing import Sequence
 import numpy as np
 
 HDF5_SUFFIXES = (".hdf5", ".h5", ".hdf")
+# The export takes float32 inputs: a larger duration would arrive as inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 ACTIVITYNET_DATASET = "c3d_features"
 TACOS_SUFFIX = ".avi"
 
@@ -107,6 +109,11 @@ def check_request(
         raise InvalidRequestError(f"duration must be a number of seconds, got {duration!r}")
     if not math.isfinite(duration) or duration <= 0:
         raise InvalidRequestError(f"duration must be a positive number of seconds, got {duration}")
+    if duration > FLOAT32_MAX:
+        raise InvalidRequestError(
+            f"duration must be a positive number of seconds that fits a float32 "
+            f"(at most {FLOAT32_MAX:.3g}), got {duration:g}"
+        )
     if isinstance(queries, str):
         raise InvalidRequestError("queries must be a list of sentences, got a single string")
     queries = list(queries)
@@ -118,6 +125,48 @@ def check_request(
         if not query.strip():
             raise InvalidRequestError(f"query {index} is empty")
     return features, duration, queries
+
+
+def check_token_request(token_ids, padding_mask) -> tuple[np.ndarray, np.ndarray]:
+    """Checks the token inputs of the ``serving_default`` signature (numeric requests).
+
+    Args:
+        token_ids: [M, S] vocabulary ids (``[CLS] … [SEP]`` then 0-padding).
+        padding_mask: [M, S], 1 on real tokens and 0 on padding.
+
+    Returns:
+        ``(token_ids int32 [M, S], padding_mask int32 [M, S])``.
+
+    Raises:
+        InvalidRequestError: naming the input and the problem (what the export's graph
+            checks would reject, said before the call).
+    """
+    ids, mask = np.asarray(token_ids), np.asarray(padding_mask)
+    for name, value in (("token_ids", ids), ("padding_mask", mask)):
+        if value.ndim != 2:
+            raise InvalidRequestError(f"{name} must be a [queries, tokens] matrix, got shape {value.shape}")
+        if value.size and not np.issubdtype(value.dtype, np.integer):
+            if not (np.issubdtype(value.dtype, np.floating) and np.all(np.mod(value, 1) == 0)):
+                raise InvalidRequestError(f"{name} must hold integers, got dtype {value.dtype}")
+    if ids.shape != mask.shape:
+        raise InvalidRequestError(
+            f"token_ids and padding_mask must have the same shape [M, S], got {ids.shape} and {mask.shape}"
+        )
+    if ids.shape[0] == 0:
+        raise InvalidRequestError("no queries: token_ids has no rows")
+    if np.any(ids < 0) or np.any(ids > np.iinfo(np.int32).max):
+        query = int(np.argmax(np.any((ids < 0) | (ids > np.iinfo(np.int32).max), axis=1)))
+        raise InvalidRequestError(
+            f"token_ids must be vocabulary ids (0 <= id < 2**31); query {query} has {ids[query].tolist()}"
+        )
+    if not np.all(np.isin(mask, (0, 1))):
+        raise InvalidRequestError("padding_mask must hold 0 (padding) and 1 (real tokens) only")
+    empty = ~np.any(mask == 1, axis=1)
+    if np.any(empty):
+        raise InvalidRequestError(
+            f"query {int(np.argmax(empty))} has no real token (its row of padding_mask is all 0)"
+        )
+    return ids.astype(np.int32), mask.astype(np.int32)
 
 
 def read_queries_file(path: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""Training: the strategy, callbacks, run folder and the driver behind train.py."""
+"""Training: the strategy, callbacks, crash backups, run stages and the driver behind train.py."""
 
+from clear_tf.training.preflight import SetupError
 from clear_tf.training.trainer import train
 
-__all__ = ["train"]
+__all__ = ["SetupError", "train"]

@@ -1,16 +1,19 @@
-"""Keras callbacks of a training run: validation recall, loss names, confidence-map images."""
+"""Keras callbacks of a training run: validation recall, loss names, confidence-map images.
+
+The callbacks that a crash backup keeps (checkpoints, early stopping, the backup itself)
+are in ``clear_tf.training.backup``.
+"""
 
 from __future__ import annotations
 
 import itertools
-import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from clear_tf.config import Config
-from clear_tf.run_dir import write_json_atomic
+from clear_tf.run_dir import crash_point
 
 
 class ValidationRecall(keras.callbacks.Callback):
@@ -43,52 +46,27 @@ class ValidationRecall(keras.callbacks.Callback):
             logs[f"val_{name}"] = value
 
 
-class FullModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``ModelCheckpoint`` that saves the whole model even when ``fit`` runs a view of it.
-
-    A model's ``training_model()`` may be a view (CLEAR on precomputed sentence vectors
-    has no BERT and no token inputs) that shares every weight; the checkpoint must be
-    the complete model that evaluation and export load.
+class StepHooks(keras.callbacks.Callback):
+    """Per-step odds and ends: the ``train_step`` crash point and, once, the pipeline's report.
 
     Args:
-        model: the model to save.
-        *args, **kwargs: ``keras.callbacks.ModelCheckpoint`` arguments.
+        report: the training pipeline's ``QueryReport``, logged after the first step
+            (the first read of the data, which fills it, is done by then).
+        max_query_tokens: S, for the report's message.
     """
 
-    def __init__(self, model, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.full_model = model
+    def __init__(self, report=None, max_query_tokens: int = 0):
+        super().__init__()
+        self.report = report
+        self.max_query_tokens = max_query_tokens
 
-    def set_model(self, model):
-        super().set_model(self.full_model)
+    def on_train_batch_begin(self, batch, logs=None):
+        crash_point("train_step")
 
-
-class StepAndEpochBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that backs up every ``save_freq`` steps *and* at every epoch end.
-
-    Keras's callback with an integer ``save_freq`` saves only on steps, so a crash early
-    in epoch e restored epoch e-1's last backup and redid that epoch. Saving at the end of
-    every epoch as well makes the restored epoch counter the last completed epoch. Every
-    backup is written atomically, so a kill mid-write leaves the previous one intact.
-    """
-
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        if self.save_freq != "epoch":
-            self._save_model()
-
-    def _save_model(self):
-        # Keras writes the backup in place, so a kill during the write left a truncated
-        # metadata file that made the restart fail. Write both files through temporary
-        # names and rename them into place (the names are Keras's own attributes).
-        os.makedirs(self.backup_dir, exist_ok=True)
-        partial_weights = os.path.join(self.backup_dir, "partial.weights.h5")
-        self.model.save_weights(filepath=partial_weights, overwrite=True)
-        os.replace(partial_weights, self._weights_path)
-        write_json_atomic(
-            self._training_metadata_path,
-            {"epoch": self._current_epoch, "batch": self._last_batch_seen},
-        )
+    def on_train_batch_end(self, batch, logs=None):
+        if self.report is not None and self.report.message(self.max_query_tokens) is not None:
+            self.report.log(self.max_query_tokens)
+            self.report = None
 
 
 class LossAliases(keras.callbacks.Callback):

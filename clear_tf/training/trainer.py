@@ -1,21 +1,53 @@
-"""The training driver behind ``train.py``: data, model, ``fit`` with callbacks, results, export."""
+"""The training driver behind ``train.py``: data, model, ``fit`` with callbacks, results, export.
+
+A run goes through four stages, recorded in ``<run_dir>/progress.json`` by the chief:
+
+``fit``
+    ``fit`` with crash backups (``clear_tf.training.backup``); a restart resumes from the
+    last one, mid-epoch included, with the same data order, random state, loss means,
+    best value and patience, so that it ends as an uninterrupted run would.
+``test``
+    the best checkpoint on the test split → ``results.json``.
+``export``
+    the SavedModel into ``<run_dir>/export`` (stale partial folders removed first).
+``done``
+    nothing left: the same command again only reports the results.
+
+A restart with the same command resumes at the stage that was running. A restart with
+flags that change the model, the data or model selection stops at once, naming them
+(``preflight.RESUMABLE_FLAGS`` lists those that may change).
+"""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import os
-import time
+import shutil
+import warnings
 
 from absl import logging
 import keras
 
-from clear_tf import data as data_lib
 from clear_tf import dataset_info
 from clear_tf import evaluation
 from clear_tf import models
 from clear_tf.config import Config
-from clear_tf.run_dir import RunDir, save_config, write_json_atomic
+from clear_tf.data.pipeline import QueryReport
+from clear_tf.run_dir import (
+    RunDir,
+    crash_point,
+    read_json,
+    save_config,
+    write_json_atomic,
+)
+from clear_tf.training import backup as backup_lib
 from clear_tf.training import callbacks as callbacks_lib
-from clear_tf.training.strategy import configure_determinism, make_strategy
+from clear_tf.training import preflight
+from clear_tf.training.data import DataPosition, FreshEpochs, training_data
+from clear_tf.training.strategy import Worker, configure_determinism, make_strategy, worker_info
+
+STAGES = ("fit", "test", "export", "done")
 
 
 def compile_model(trained: keras.Model, model: models.MomentLocalizer, config: Config) -> None:
@@ -43,88 +75,315 @@ def build_model(config: Config, feature_dim: int, strategy) -> tuple[keras.Model
     return model, trained
 
 
-def _callbacks(config: Config, run: RunDir, model, val_videos) -> list[keras.callbacks.Callback]:
-    monitor = config.train.monitor
-    return [
-        # First: the callbacks below read the metrics it adds to the logs.
-        callbacks_lib.ValidationRecall(model, val_videos, config),
-        callbacks_lib.LossAliases(model.loss_aliases),
-        callbacks_lib.StepAndEpochBackup(run.backup, save_freq=config.train.backup_every_steps),
-        callbacks_lib.FullModelCheckpoint(model, run.last_model),
-        callbacks_lib.FullModelCheckpoint(
-            model, run.best_model, monitor=monitor, mode="max", save_best_only=True
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, mode="max", patience=config.train.early_stopping_patience
-        ),
-        keras.callbacks.TensorBoard(run.logs),
-        callbacks_lib.ConfidenceMapImages(
-            model, val_videos, run.logs, config.train.num_plot_queries, config.data.normalize_features
-        ),
-        keras.callbacks.CSVLogger(os.path.join(run.root, "history.csv"), append=True),
-    ]
+def read_progress(run: RunDir) -> dict:
+    """``progress.json`` (stage, epochs_run, train_seconds); a new run is at ``fit``.
+
+    A folder written before stages were recorded counts as ``done`` when it has results.
+    """
+    progress = read_json(run.progress)
+    if progress is None:
+        progress = {"stage": "done" if os.path.isfile(run.results) else "fit"}
+    if progress.get("stage") not in STAGES:
+        raise preflight.SetupError(f"{run.progress}: unknown stage {progress.get('stage')!r}; use a new --run_dir")
+    return progress
 
 
 def train(config: Config, flags_text: str | None = None) -> dict:
     """Trains ``config.model_name`` as ``config`` says; returns the test results written to results.json.
 
-    Running the same command again after a crash resumes from the last backup
-    (written every ``backup_every_steps`` steps and at every epoch end): weights,
-    optimizer state and epoch are restored, and the interrupted epoch's data pass
-    starts again. A run that finished deletes its backup.
-    """
-    configure_determinism(config.train.seed, config.train.deterministic)
-    strategy = make_strategy(config.train.logical_cpus)
-    run = RunDir(config.train.run_dir).make()
-    save_config(run, config, flags_text)
+    Running the same command again after a crash resumes where it stopped (see the
+    module docstring); a finished run is not trained again.
 
+    In a multi-worker run (``--strategy=multi_worker``) every worker calls this; the
+    chief writes the run folder and returns the results, the other workers return an
+    empty dict after ``fit``.
+
+    Raises:
+        preflight.SetupError: a flag or the environment cannot work, or the run folder
+            holds a run with other settings; raised before anything is written.
+    """
+    preflight.check_training(config)
+    run = RunDir(config.train.run_dir)
+    progress = read_progress(run) if os.path.isdir(run.root) else {"stage": "fit"}
+    # Search options picked on val (--tune_search_on_val) are part of the run's config.
+    config = _with_tuned(config, progress.get("tuned"))
+    preflight.check_resume(config, run)
+    try:
+        worker = worker_info(config.train.strategy)
+    except ValueError as error:
+        raise preflight.SetupError(str(error)) from None
+    stage = progress["stage"]
+
+    if stage == "done":
+        logging.info(
+            "%s has finished (results.json); nothing to do. Use a new --run_dir to train again.", run.root
+        )
+        return read_json(run.results, {}) if worker.is_chief else {}
+    if stage != "fit" and not worker.is_chief:
+        logging.info("Training in %s has ended; the chief does the %s stage.", run.root, stage)
+        return {}
+
+    configure_determinism(config.train.seed, config.train.deterministic)
+    if worker.is_chief:
+        run.make()
+        save_config(run, config, flags_text)
+
+    if stage == "fit":
+        # The strategy only for fit: a restart at a later stage needs no other worker.
+        strategy = make_strategy(config.train.strategy, config.train.logical_cpus)
+        fitted = _fit(config, run, strategy, worker)
+        if not worker.is_chief:
+            shutil.rmtree(run.worker_temp(worker.index), ignore_errors=True)
+            return {}
+        progress = {"stage": "test", **fitted}
+        write_json_atomic(run.progress, progress)
+        backup_lib.BackupFolder(run.backup).delete()
+        stage = "test"
+
+    if stage == "test":
+        if config.train.tune_search_on_val and "tuned" not in progress:
+            tuned = _tune_on_val(config)
+            progress = {**progress, "tuned": tuned}
+            write_json_atomic(run.progress, progress)
+            config = _with_tuned(config, tuned)
+            save_config(run, config, flags_text)
+        results = _test(config, run, progress)
+        progress = {**progress, "stage": "export" if config.train.export else "done"}
+        write_json_atomic(run.progress, progress)
+        stage = progress["stage"]
+    else:
+        results = read_json(run.results, {})
+
+    if stage == "export":
+        _export(_best_model(run), config, run)
+        write_json_atomic(run.progress, {**progress, "stage": "done"})
+    return results
+
+
+def _with_tuned(config: Config, tuned: dict | None) -> Config:
+    if not tuned:
+        return config
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, **tuned))
+
+
+def _tune_on_val(config: Config) -> dict:
+    """The search options the best model picks on ``--val_split`` (``tune_search_options``)."""
+    model = _best_model(RunDir(config.train.run_dir))
+    videos = evaluation.prepare_videos(config, config.data.val_split)
+
+    def evaluate(method, **options):
+        return evaluation.evaluate_videos(model, videos, config, inference=method, **options)
+
+    tuned = dict(model.tune_search_options(config, evaluate))
+    logging.info("Picked on %s: %s", config.data.val_split, tuned)
+    return tuned
+
+
+def _fit(config: Config, run: RunDir, strategy, worker: Worker) -> dict:
+    """``fit`` from the last backup (or from scratch); returns epochs_run and train_seconds."""
+    train_config = config.train
+    folder = backup_lib.BackupFolder(run.backup)
+    restored = None
+    if worker.is_chief:
+        folder.clean()
+        backup_lib.remove_partial_files(os.path.dirname(run.best_model))
+    restored = folder.load()
+    state = restored[0] if restored else {}
+    if state and state.get("steps_per_epoch", train_config.steps_per_epoch) != train_config.steps_per_epoch:
+        raise preflight.SetupError(
+            f"the backup in {run.backup} was written with --steps_per_epoch={state['steps_per_epoch']}"
+        )
+    resume_epoch, resume_step = int(state.get("epoch", 0)), int(state.get("step", 0))
+    if restored:
+        logging.info("Resuming %s at epoch %d, step %d (backup %s)", run.root, resume_epoch + 1, resume_step, restored[1])
+    if worker.is_chief:
+        _keep_history_before(run.history, resume_epoch)
+
+    position = DataPosition(train_config.steps_per_epoch, resume_epoch, resume_step)
+    report = QueryReport()
     feature_dim = dataset_info.feature_dim(config)
-    # With a step cap Keras keeps one iterator across epochs, so the data must repeat.
-    train_dataset = data_lib.make_distributed_dataset(
-        strategy,
-        config,
-        splits=config.data.train_splits,
-        repeat=bool(config.train.steps_per_epoch),
-    )
+    dataset = training_data(strategy, config, position, report)
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
     model, trained = build_model(config, feature_dim, strategy)
 
-    steps = config.train.steps_per_epoch or None
+    callbacks, backup = _callbacks(config, run, worker, model, trained, val_videos, position, report, restored)
+    done = state.get("stopped", False) or resume_epoch >= train_config.epochs
     logging.info("Training %s on %s (%s)", run.root, config.data.dataset, "+".join(config.data.train_splits))
-    started = time.time()
-    history = trained.fit(
-        train_dataset,
-        epochs=config.train.epochs,
-        steps_per_epoch=steps,
-        callbacks=_callbacks(config, run, model, val_videos),
-        verbose=1,
-    )
-    train_seconds = time.time() - started
+    if not done:
+        steps = train_config.steps_per_epoch or _steps_per_pass(config, strategy, dataset, report)
+        if resume_step >= steps:
+            raise preflight.SetupError(f"the backup in {run.backup} is at step {resume_step} of a {steps}-step epoch")
+        # Keras is told every epoch's exact length, so that it never runs a step on an
+        # exhausted iterator (such a step still advances the random and optimizer
+        # counters). The epoch resumed mid-way is shorter: it is a fit of its own.
+        parts = [(resume_epoch, train_config.epochs, steps)]  # (first epoch, end, steps)
+        if resume_step:
+            parts = [(resume_epoch, resume_epoch + 1, steps - resume_step)]
+            parts.append((resume_epoch + 1, train_config.epochs, steps))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")
+            for start_epoch, epochs, epoch_steps in parts:
+                if start_epoch >= epochs or backup.stopped:
+                    break
+                trained.fit(
+                    FreshEpochs(dataset, epoch_steps),
+                    epochs=epochs,
+                    initial_epoch=start_epoch,
+                    callbacks=keras.callbacks.CallbackList(
+                        callbacks,
+                        add_history=True,
+                        add_progbar=True,
+                        verbose=1,
+                        epochs=train_config.epochs,
+                        steps=epoch_steps,
+                        model=trained,
+                    ),
+                    verbose=1,
+                )
+    return {"epochs_run": backup.completed_epochs, "train_seconds": round(backup.train_seconds(), 1)}
 
-    best = models.load_model(run.best_model) if os.path.exists(run.best_model) else model
+
+def _steps_per_pass(config: Config, strategy, dataset, report: QueryReport) -> int:
+    """Steps of one pass over the training split (``--steps_per_epoch=0``), from the chunk count.
+
+    Reading one batch makes the pipeline take its counts (the first read of every
+    video); each step then takes one batch per replica, whole batches only.
+    """
+    next(iter(dataset))
+    replicas = strategy.num_replicas_in_sync
+    per_replica = config.data.batch_size // replicas
+    # One input pipeline per worker (--steps_per_epoch=0 is single-worker only).
+    steps = int(report.chunks.numpy()) // per_replica // replicas
+    if steps < 1:
+        raise preflight.SetupError(
+            f"--train_splits={','.join(config.data.train_splits)} holds {int(report.chunks.numpy())} "
+            f"elements of --queries_per_video={config.data.queries_per_video} queries: less than one "
+            f"batch (--batch_size={config.data.batch_size})"
+        )
+    return steps
+
+
+def _callbacks(config, run, worker, model, trained, val_videos, position, report, restored):
+    """The callbacks of ``fit``, in order, and the backup callback (the last of them)."""
+    train_config = config.train
+    saved = (restored[0] if restored else {}).get("callbacks", {})
+    worker_dir = None if worker.is_chief else run.worker_temp(worker.index)
+    last = backup_lib.ModelFileCheckpoint(model, run.last_model, write_dir=worker_dir)
+    best = backup_lib.ModelFileCheckpoint(
+        model,
+        run.best_model,
+        monitor=train_config.monitor,
+        state=saved.get("best_checkpoint"),
+        crash_name="best_checkpoint_write",
+        write_dir=worker_dir,
+    )
+    early_stopping = backup_lib.ResumableEarlyStopping(
+        monitor=train_config.monitor,
+        mode="max",
+        patience=train_config.early_stopping_patience,
+        state=saved.get("early_stopping"),
+    )
+    write_folder = None
+    if not worker.is_chief:
+        write_folder = backup_lib.BackupFolder(os.path.join(worker_dir, "backup"))
+    backup = backup_lib.TrainingBackup(
+        backup_lib.BackupFolder(run.backup),
+        trained,
+        every_steps=train_config.backup_every_steps,
+        position=position,
+        selection={"best_checkpoint": best, "early_stopping": early_stopping},
+        restored=restored,
+        write_folder=write_folder,
+        steps_per_epoch=train_config.steps_per_epoch,
+    )
+    callbacks = [
+        position,
+        backup_lib.ResumedEpochLogs(backup),
+        callbacks_lib.StepHooks(report if worker.is_chief else None, config.data.max_query_tokens),
+        # The callbacks below read the metrics it adds to the logs.
+        callbacks_lib.ValidationRecall(model, val_videos, config),
+        callbacks_lib.LossAliases(model.loss_aliases),
+        last,
+        best,
+        early_stopping,
+    ]
+    if worker.is_chief:
+        callbacks += [
+            keras.callbacks.TensorBoard(run.logs),
+            callbacks_lib.ConfidenceMapImages(
+                model, val_videos, run.logs, train_config.num_plot_queries, config.data.normalize_features
+            ),
+            keras.callbacks.CSVLogger(run.history, append=True),
+        ]
+    # Last: the epoch-end backup holds what all the others did in the epoch.
+    callbacks.append(backup)
+    return callbacks, backup
+
+
+def _keep_history_before(path: str, epoch: int) -> None:
+    """Drops the rows of epochs >= ``epoch`` from history.csv (written before a crash, redone now)."""
+    if not os.path.isfile(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or epoch == 0:
+        os.remove(path)
+        return
+    header, body = rows[0], rows[1:]
+    kept = [row for row in body if row and int(row[0]) < epoch]
+    if len(kept) == len(body):
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        csv.writer(f).writerows([header, *kept])
+    os.replace(tmp, path)
+
+
+def _best_model(run: RunDir):
+    path = run.best_model if os.path.isfile(run.best_model) else run.last_model
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{run.root} has neither checkpoints/best.keras nor last.keras to evaluate")
+    if path == run.last_model:
+        logging.warning("No best checkpoint in %s (the monitored metric never improved): using last.keras", run.root)
+    return models.load_model(path)
+
+
+def _test(config: Config, run: RunDir, progress: dict) -> dict:
+    """Evaluates the best checkpoint on the test split and writes results.json."""
+    best = _best_model(run)
     test_videos = evaluation.prepare_videos(config, config.data.test_split)
     result = evaluation.evaluate_videos(best, test_videos, config)
     baseline = evaluation.prior_baseline_metrics(config, test_videos)
+    crash_point("test_evaluation")
     results = {
         "model": config.model_name,
         "dataset": config.data.dataset,
         "split": config.data.test_split,
         "protocol": evaluation.protocol_description(config),
         "train_splits": list(config.data.train_splits),
-        "epochs_run": len(history.epoch),
-        "train_seconds": round(train_seconds, 1),
+        "epochs_run": int(progress.get("epochs_run", 0)),
+        "train_seconds": progress.get("train_seconds", 0.0),
         **result.summary(),
         "baseline": baseline,
     }
     write_json_atomic(run.results, results)
     logging.info("Test results:\n%s", evaluation.format_table({result.method: result.summary()}, baseline))
-    if config.train.export:
-        _export(best, config, run)
     return results
 
 
 def _export(model: models.MomentLocalizer, config: Config, run: RunDir) -> None:
     from clear_tf.export import export_saved_model
+    from clear_tf.export.saved_model import remove_stale_versions
 
-    export_saved_model(model, run.export, config=config)
+    remove_stale_versions(run.export)
+    export_saved_model(
+        model,
+        run.export,
+        config=config,
+        text_endpoints=config.train.export_text_endpoints,
+        before_publish=lambda: crash_point("export_write"),
+    )
     logging.info("Exported the best model to %s", run.export)
+
+
+__all__ = ["STAGES", "build_model", "compile_model", "read_progress", "train"]
