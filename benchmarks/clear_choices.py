@@ -104,7 +104,7 @@ def study_coarse_weight(work_dir: str, seeds: list[int], epochs: int) -> str:
     )
 
 
-def study_search(run_dir: str) -> str:
+def study_search(run_dir: str, tune: bool = True) -> str:
     """Line 8's two readings and the binary tree's depth on one run; a Markdown report."""
     from clear_tf.evaluation import evaluate_videos, prepare_videos
     from clear_tf.models import load_model
@@ -122,7 +122,7 @@ def study_search(run_dir: str) -> str:
         def evaluate_val(method, **options):
             return evaluate_videos(model, val, config, inference=method, descend_when=rule, **options)
 
-        mu, rho = tune_thresholds(evaluate_val, METRIC)
+        mu, rho = tune_thresholds(evaluate_val, METRIC) if tune else (config.model.mu, config.model.rho)
         options = {"tree": "paper", "mu": mu, "rho": rho, "descend_when": rule}
         val_result = evaluate_videos(model, val, config, inference="clear", **options)
         test_result = evaluate_videos(model, test, config, inference="clear", **options)
@@ -140,8 +140,10 @@ def study_search(run_dir: str) -> str:
     )
     return (
         f"## The search on `{run_dir}` ({config.data.dataset}, L = {model.num_clips}, P = {model.tree_depth})\n\n"
-        f"{_environment()}. μ, ρ picked on val for each reading of line 8 "
-        "(`threshold_search` grid); every choice on val, test reported beside it.\n\n"
+        f"{_environment()}. "
+        + ("μ, ρ picked on val for each reading of line 8 (`threshold_search` grid)" if tune
+           else "μ, ρ of the run's config for both readings of line 8 (not tuned)")
+        + "; every choice on val, test reported beside it.\n\n"
         + _table(rows)
     )
 
@@ -164,11 +166,13 @@ def main():
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
+    parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
+                        help="--study=search: pick μ, ρ on val per reading of line 8 (else the config's).")
     args = parser.parse_args()
     if args.study == "coarse_weight":
         report = study_coarse_weight(args.work_dir, [int(s) for s in args.seeds.split(",")], args.epochs)
     else:
-        report = study_search(args.run_dir)
+        report = study_search(args.run_dir, args.tune)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"clear_choices_{args.study}.md")
     with open(path, "w") as handle:
