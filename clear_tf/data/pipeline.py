@@ -269,6 +269,12 @@ def _epoch_seeded_elements(
         )
 
     def passes(_):
+        # tf.data pairs each op seed with the graph seed and compares the pair with
+        # (0, 0) in Python, which fails for a tensor op seed when the graph seed is 0
+        # (keras.utils.set_random_seed(0)). A graph seed taken from ``seed`` (never 0)
+        # for the functions of the passes avoids that, and keeps the order a function
+        # of (seed, epoch) alone.
+        tf.compat.v1.get_default_graph().seed = 1 + seed % _SEED_MIX
         value = epoch.read_value() if isinstance(epoch, tf.Variable) else epoch
         value = tf.cast(value, tf.int64)
         if not repeat:

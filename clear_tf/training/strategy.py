@@ -116,6 +116,7 @@ def make_strategy(strategy: str = "auto", logical_cpus: int = 0) -> tf.distribut
         devices = [device.name for device in tf.config.list_logical_devices("CPU")]
     if strategy == "multi_worker":
         result = tf.distribute.MultiWorkerMirroredStrategy()
+        patch_keras_for_multi_worker()
     elif devices is not None:
         result = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     elif strategy == "mirrored" or tf.config.list_physical_devices("GPU"):
@@ -131,3 +132,34 @@ def make_strategy(strategy: str = "auto", logical_cpus: int = 0) -> tf.distribut
         "Training on %d replica(s) with %s", result.num_replicas_in_sync, type(result).__name__
     )
     return result
+
+
+def patch_keras_for_multi_worker() -> None:
+    """Works around Keras 3's reduction of step logs under MultiWorkerMirroredStrategy.
+
+    ``fit`` reduces every step's logs (scalar losses) with
+    ``strategy.reduce("MEAN", value, axis=0)`` under a multi-worker strategy, which
+    fails for a scalar ("Invalid reduction dimension 0 for input with 0 dimensions").
+    Scalars are averaged over the replicas instead (``axis=None``), as the
+    single-machine strategies do; everything else goes to Keras unchanged. Idempotent;
+    only ``--strategy=multi_worker`` calls it.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    original = keras_trainer.reduce_per_replica
+    if getattr(original, "clear_tf_patched", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and reduction in ("auto", "mean"):
+
+            def reduce(value):
+                if isinstance(value, (tf.distribute.DistributedValues, tf.Tensor)) and value.shape.rank == 0:
+                    return strategy.reduce("MEAN", value, axis=None)
+                return original(value, strategy, reduction)
+
+            return tf.nest.map_structure(reduce, values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.clear_tf_patched = True
+    keras_trainer.reduce_per_replica = reduce_per_replica

@@ -28,6 +28,7 @@ import warnings
 
 from absl import logging
 import keras
+import tensorflow as tf
 
 from clear_tf import dataset_info
 from clear_tf import evaluation
@@ -206,6 +207,8 @@ def _fit(config: Config, run: RunDir, strategy, worker: Worker) -> dict:
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
     model, trained = build_model(config, feature_dim, strategy)
 
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _build_from_local_batch(trained, strategy)
     callbacks, backup = _callbacks(config, run, worker, model, trained, val_videos, position, report, restored)
     done = state.get("stopped", False) or resume_epoch >= train_config.epochs
     logging.info("Training %s on %s (%s)", run.root, config.data.dataset, "+".join(config.data.train_splits))
@@ -241,6 +244,34 @@ def _fit(config: Config, run: RunDir, strategy, worker: Worker) -> dict:
                     verbose=1,
                 )
     return {"epochs_run": backup.completed_epochs, "train_seconds": round(backup.train_seconds(), 1)}
+
+
+def _build_from_local_batch(trained: keras.Model, strategy) -> None:
+    """Makes ``fit`` build the model on one replica's batch under MultiWorkerMirroredStrategy.
+
+    Before its first step ``fit`` builds the model (and its loss metrics) from a batch
+    averaged over the replicas with ``strategy.reduce``, which
+    MultiWorkerMirroredStrategy's collective reduce cannot do for the dicts of inputs
+    and targets ("Attempt to convert a value ({'features': PerReplica...}) to a
+    Tensor"). The build needs shapes and dtypes only: this process's first replica's
+    batch has them.
+    """
+
+    def maybe_symbolic_build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = next(batches)
+                break
+        data_batch = tf.nest.map_structure(
+            lambda value: strategy.experimental_local_results(value)[0]
+            if isinstance(value, tf.distribute.DistributedValues)
+            else value,
+            data_batch,
+        )
+        with strategy.scope():
+            trained._symbolic_build(data_batch=data_batch)
+
+    trained._maybe_symbolic_build = maybe_symbolic_build
 
 
 def _steps_per_pass(config: Config, strategy, dataset, report: QueryReport) -> int:
