@@ -156,7 +156,7 @@ def test_layout_and_metadata(export_base, saved_model_dir, model):
     assert metadata["model"] == "clear"
     # The synthetic benchmark records no feature encoder: --video needs one (or --features).
     assert (metadata["feature_encoder"], metadata["feature_attributes"]) == ("", {})
-    assert set(metadata["signatures"]) == {"serving_default", "localize_text", "confidence_maps"}
+    assert set(metadata["signatures"]) == {"serving_default", "localize_text", "confidence_maps", "query_lengths"}
     assert metadata["config"]["model"]["hidden_dim"] == 16
     # Each weight is stored once (keras-team/keras#23553 stores them twice after track()).
     reader = tf.train.load_checkpoint(os.path.join(saved_model_dir, "variables", "variables"))
