@@ -203,7 +203,8 @@ class CDN(TwoTowerLocalizer):
     inference_methods = (METHOD,)
     method_options = {METHOD: ()}
     validation_method = METHOD
-    loss_aliases = {"logits_loss": "bce"}
+    # One output: Keras logs its loss as "loss" alone.
+    loss_aliases = {"loss": "bce"}
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "CDN":
