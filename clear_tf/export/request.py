@@ -145,7 +145,7 @@ def check_token_request(token_ids, padding_mask) -> tuple[np.ndarray, np.ndarray
     for name, value in (("token_ids", ids), ("padding_mask", mask)):
         if value.ndim != 2:
             raise InvalidRequestError(f"{name} must be a [queries, tokens] matrix, got shape {value.shape}")
-        if value.size and not np.issubdtype(value.dtype, np.integer):
+        if value.size and not (np.issubdtype(value.dtype, np.integer) or value.dtype == bool):
             if not (np.issubdtype(value.dtype, np.floating) and np.all(np.mod(value, 1) == 0)):
                 raise InvalidRequestError(f"{name} must hold integers, got dtype {value.dtype}")
     if ids.shape != mask.shape:
