@@ -12,6 +12,7 @@ import importlib
 MODELS: dict[str, str] = {
     "cdn": "clear_tf.models.cdn",
     "clear": "clear_tf.models.clear",
+    "cnm": "clear_tf.models.cnm",
     "tan2d": "clear_tf.models.tan2d",
 }
 
