@@ -23,6 +23,15 @@ def feature_dim(config: Config) -> int:
     return int(builder(config).info.features["features"].shape[-1])
 
 
+def region_shape(config: Config) -> tuple[int, int] | None:
+    """(O, D_r) of the dataset's optional ``region_features`` [T, O, D_r]; None without them."""
+    features = builder(config).info.features
+    if "region_features" not in features.keys():
+        return None
+    shape = features["region_features"].shape
+    return int(shape[-2]), int(shape[-1])
+
+
 def feature_metadata(config: Config) -> dict:
     """What a prepared dataset records about its features (``moment_features``: the
     ``feature_encoder`` spec and the feature file's root attributes, ``feature_attributes``);

@@ -60,16 +60,20 @@ def gather_chunks(video: dict, chunks: tf.Tensor, padding_query: dict) -> dict:
     return queries
 
 
+# The per-video fields every element carries (``region_features`` only when the dataset has them).
+VIDEO_FIELDS = ("video_id", "features", "region_features", "duration")
+
+
 def video_chunks(video: dict, queries_per_video: int, padding_query: dict, shuffle_seed=None) -> tf.data.Dataset:
     """The ⌈Q/K⌉ elements of one preprocessed video, as a dataset (for ``flat_map``).
 
     Each element is a pair ``(video_fields, query_fields)``: the video's
-    ``video_id``, ``features`` and ``duration``, repeated by reference (no copy of the
+    ``video_id``, ``features`` (and ``region_features`` when present) and ``duration``, repeated by reference (no copy of the
     features per chunk), and one chunk of ``gather_chunks``. Keeping the pair (merged by
     ``merge_parts`` once per batch) avoids a function call per element.
     """
     chunks = query_chunks(tf.shape(video["times"])[0], queries_per_video, shuffle_seed)
-    video_fields = {name: video[name] for name in ("video_id", "features", "duration")}
+    video_fields = {name: video[name] for name in VIDEO_FIELDS if name in video}
     return tf.data.Dataset.zip(
         tf.data.Dataset.from_tensors(video_fields).repeat(tf.shape(chunks, out_type=tf.int64)[0]),
         tf.data.Dataset.from_tensor_slices(gather_chunks(video, chunks, padding_query)),

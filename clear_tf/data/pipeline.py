@@ -157,7 +157,8 @@ def build_dataset(
     Returns:
         Dataset of dicts: ``features`` [B, N, D] float32, ``token_ids`` [B, K, S]
         int32, ``padding_mask`` [B, K, S] bool, ``query_mask`` [B, K] float32,
-        ``iou_map`` [B, K, L, L] float32, ``times``
+        ``iou_map`` [B, K, L, L] float32, ``region_features`` [B, N, O, D_r] when the
+        dataset has them, ``times``
         [B, K, 2] float32, ``duration`` [B] float32, and for bookkeeping ``video_id``
         [B] string, ``query_index`` [B, K] int32 (-1 in padded slots), ``sentence``
         [B, K] string.
@@ -347,6 +348,10 @@ def split_for_keras(batch: dict, config: Config) -> tuple[dict, dict, dict]:
             "token_ids": batch["token_ids"],
             "padding_mask": tf.cast(batch["padding_mask"], tf.int32),
         }
+    # A model that reads region features packs them into its video input (SLTA).
+    x["features"] = model_class(config.model_name).video_inputs(
+        batch["features"], batch.get("region_features"), config.model
+    )
     y = model_class(config.model_name).training_targets(batch, config)
     sample_weight = {name: batch["query_mask"] for name in y}
     return x, y, sample_weight

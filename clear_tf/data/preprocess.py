@@ -54,6 +54,33 @@ def validation_checks(example: dict) -> list[tf.Operation]:
     ]
 
 
+def region_checks(example: dict) -> list[tf.Operation]:
+    """Assertions on the optional ``region_features`` [T, O, D_r] of one example.
+
+    Checked: as many units as ``features`` (one set of regions per unit), at least one
+    region, finite values. Each failure names the video and the field.
+    """
+    video_id = example["video_id"]
+    regions = example["region_features"]
+    shape = tf.shape(regions)
+    return [
+        _check(tf.equal(shape[0], tf.shape(example["features"])[0]), video_id,
+               "region_features has ", tf.strings.as_string(shape[0]), " units but features has ",
+               tf.strings.as_string(tf.shape(example["features"])[0]),
+               " (expected one set of regions per unit)"),
+        _check(shape[1] > 0, video_id, "region_features has no regions (O = 0)"),
+        _check(tf.reduce_all(tf.math.is_finite(regions)), video_id,
+               "region_features contain NaN or Inf"),
+    ]
+
+
+def resample_regions(regions: tf.Tensor, num_pre_clips: int) -> tf.Tensor:
+    """[T, O, D_r] → [N, O, D_r] with the features' averaging rule (region slot by slot)."""
+    num_regions, region_dim = regions.shape[1], regions.shape[2]
+    flat = tf.reshape(regions, [tf.shape(regions)[0], num_regions * region_dim])
+    return tf.reshape(resample_features(flat, num_pre_clips), [num_pre_clips, num_regions, region_dim])
+
+
 def preprocess_video(
     example: dict,
     *,
@@ -72,16 +99,24 @@ def preprocess_video(
 
     Returns:
         ``video_id``, ``features`` [N, D], ``duration``, ``sentence`` [Q],
-        ``token_ids`` int32 [Q, S], ``padding_mask`` bool [Q, S], ``times`` float32 [Q, 2].
+        ``token_ids`` int32 [Q, S], ``padding_mask`` bool [Q, S], ``times`` float32 [Q, 2];
+        with ``region_features`` [T, O, D_r] in the example (optional), also
+        ``region_features`` [N, O, D_r], resampled like the features (not normalised).
     """
     with tf.control_dependencies(validation_checks(example)):
         features = tf.identity(tf.cast(example["features"], tf.float32))
     features = resample_features(features, num_pre_clips)
     if normalize_features:
         features = l2_normalize_units(features)
+    extra = {}
+    if "region_features" in example:
+        with tf.control_dependencies(region_checks(example)):
+            regions = tf.identity(tf.cast(example["region_features"], tf.float32))
+        extra["region_features"] = resample_regions(regions, num_pre_clips)
     queries = example["queries"]
     token_ids, padding_mask = tokenizer(queries["sentence"])
     return {
+        **extra,
         "video_id": example["video_id"],
         "features": features,
         "duration": tf.cast(example["duration"], tf.float32),

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import data as data_lib
-from clear_tf.config import Config
+from clear_tf.config import Config, model_class
 from clear_tf.data.preprocess import preprocess_video
 from clear_tf.data.query_tokenizer import QueryTokenizer
 
@@ -21,7 +21,8 @@ class EvalVideo:
 
     Attributes:
         video_id: the dataset's id.
-        features: float32 [N, D], resampled to ``num_pre_clips`` (and normalised if set).
+        features: float32 [N, D], resampled to ``num_pre_clips`` (and normalised if set);
+            the model's ``video_inputs`` (SLTA: unit features and region features packed).
         duration: seconds.
         sentences: the Q query sentences.
         token_ids: int32 [Q, S].
@@ -59,6 +60,15 @@ class EvalVideos:
             tokenizer=QueryTokenizer(config.model.text_preset, config.data.max_query_tokens),
         )
         dataset = examples.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+        # The video input of the model: the features, or what the model packs them with
+        # (``MomentLocalizer.video_inputs``: SLTA adds the region features).
+        video_inputs = model_class(config.model_name).video_inputs
+        dataset = dataset.map(
+            lambda record: {
+                **record,
+                "features": video_inputs(record["features"], record.get("region_features"), config.model),
+            }
+        )
         if config.data.cache:
             dataset = dataset.cache()
         self._dataset = dataset.prefetch(tf.data.AUTOTUNE)

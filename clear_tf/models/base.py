@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf.config import ModelConfig
-from clear_tf.inference.candidates import candidate_seconds, prepare_features
+from clear_tf.inference.candidates import prepare_features
 from clear_tf.inference.nms import ranked_moments
 
 
@@ -73,6 +73,18 @@ class MomentLocalizer(keras.Model):
     def trains_on_sentence_vectors(cls, model_config) -> bool:
         """Whether ``training_model`` takes ``sentence_embedding`` instead of tokens."""
         return False
+
+    @classmethod
+    def video_inputs(cls, features, region_features, model_config):
+        """The ``features`` input of the model from a video's unit and region features.
+
+        Called in the input pipeline (``split_for_keras``) and in evaluation
+        (``EvalVideos``) on [..., N, D] features and, when the dataset has them,
+        ``region_features`` [..., N, O, D_r] (else None). The default ignores regions;
+        a model that reads them (SLTA) packs them into one [..., N, D'] tensor, so that
+        ``localize``, the export and the ``Localizer`` take one features array.
+        """
+        return features
 
     @classmethod
     def training_targets(cls, batch: dict, config) -> dict:
@@ -203,13 +215,15 @@ class MomentLocalizer(keras.Model):
         scores, kept, scored = self.score_candidates(video, queries, method=method, **options)
         num_clips = int(self.num_clips)
         num_queries = tf.shape(scores)[0]
-        starts, ends = candidate_seconds(num_clips, duration)
+        # Cell (i, j) is the clip span [i, j + 1): NMS compares overlaps on these integers.
+        cells = tf.range(num_clips * num_clips)
         flat = [num_queries, num_clips * num_clips]
         results = ranked_moments(
             tf.reshape(scores, flat),
             tf.reshape(kept, flat),
-            tf.reshape(starts, [-1]),
-            tf.reshape(ends, [-1]),
+            cells // num_clips,
+            cells % num_clips + 1,
+            tf.cast(duration, tf.float32) / num_clips,
             iou_threshold=nms_threshold,
             top_k=top_k,
         )

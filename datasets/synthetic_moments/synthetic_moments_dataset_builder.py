@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 from clear_tf_datasets import common
 from clear_tf_datasets.generation_report import GenerationReport
 from clear_tf_datasets.synthetic_moments import generator
+from clear_tf_datasets.synthetic_moments import regions
 
 
 @dataclasses.dataclass(eq=False)
@@ -21,6 +22,10 @@ class SyntheticMomentsConfig(tfds.core.BuilderConfig):
         seed: everything (vocabulary features and videos) follows from it.
         num_videos: videos per split, {"train": n, "val": n, "test": n}.
         feature_dim: D of the unit features.
+        num_regions: O > 0 adds `region_features` [T, O, D_r] (`regions.py`: the
+            units' objects as separate regions, unit features of the global view);
+            0 (default) writes no regions.
+        region_dim: D_r of the region features.
     """
 
     seed: int = 0
@@ -28,6 +33,8 @@ class SyntheticMomentsConfig(tfds.core.BuilderConfig):
         default_factory=lambda: {"train": 500, "val": 80, "test": 80}
     )
     feature_dim: int = 256
+    num_regions: int = 0
+    region_dim: int = 32
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
@@ -45,6 +52,20 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             description="24/8/8 videos of the same distribution, for quick tests.",
             num_videos={"train": 24, "val": 8, "test": 8},
         ),
+        SyntheticMomentsConfig(
+            name="regions",
+            description=(
+                "500/80/80 videos whose units carry 4 object regions of 32 dims "
+                "(region_features) beside verb-dominated unit features (regions.py)."
+            ),
+            num_regions=4,
+        ),
+        SyntheticMomentsConfig(
+            name="regions_small",
+            description="24/8/8 videos of the regions variant, for quick tests.",
+            num_videos={"train": 24, "val": 8, "test": 8},
+            num_regions=4,
+        ),
     ]
     DEFAULT_BUILDER_CONFIG_NAME = "default"
 
@@ -53,9 +74,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         self.generation_reports: dict[str, GenerationReport] = {}
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return self.dataset_info_from_configs(
-            features=common.moment_features(self.builder_config.feature_dim),
-        )
+        config = self.builder_config
+        features = common.moment_features(config.feature_dim)
+        if config.num_regions:
+            features = regions.with_region_features(features, config.num_regions, config.region_dim)
+        return self.dataset_info_from_configs(features=features)
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         del dl_manager  # everything is generated
@@ -63,6 +86,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, split):
         config = self.builder_config
+        if config.num_regions:
+            yield from self._generate_region_examples(split)
+            return
         report = GenerationReport(self.name, split)
         self.generation_reports[split] = report
         for video in generator.generate_split(
@@ -75,6 +101,32 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             yield video.video_id, {
                 "video_id": video.video_id,
                 "features": video.features,
+                "duration": video.duration,
+                "queries": [
+                    {"sentence": query.sentence, "start": query.start, "end": query.end}
+                    for query in video.queries
+                ],
+            }
+        report.log()
+
+    def _generate_region_examples(self, split):
+        """The `regions` variants: the example schema plus `region_features`."""
+        config = self.builder_config
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        for item in regions.generate_region_split(
+            split, config.num_videos[split], config.seed, config.feature_dim,
+            config.num_regions, config.region_dim,
+        ):
+            video = item.video
+            report.add("videos_annotated")
+            report.add("queries_annotated", len(video.queries))
+            report.add("videos_written")
+            report.add("queries_written", len(video.queries))
+            yield video.video_id, {
+                "video_id": video.video_id,
+                "features": video.features,
+                "region_features": item.region_features,
                 "duration": video.duration,
                 "queries": [
                     {"sentence": query.sentence, "start": query.start, "end": query.end}
