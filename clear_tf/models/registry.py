@@ -13,6 +13,7 @@ MODELS: dict[str, str] = {
     "cdn": "clear_tf.models.cdn",
     "clear": "clear_tf.models.clear",
     "cnm": "clear_tf.models.cnm",
+    "slta": "clear_tf.models.slta",
     "tan2d": "clear_tf.models.tan2d",
 }
 
