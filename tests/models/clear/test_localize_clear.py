@@ -50,20 +50,25 @@ def full_model_maps(model, features, token_ids, padding_mask):
 
 
 def numpy_ranked(scores, kept, duration, top_k, nms_threshold=0.4):
-    """Greedy temporal NMS over the kept cells [i·T/L, (j+1)·T/L], best first, by hand."""
+    """Greedy temporal NMS over the kept cells [i·T/L, (j+1)·T/L], best first, by hand.
+
+    Overlaps are taken on clip indices [i, j + 1), where a ratio of small integers equals
+    a decimal threshold exactly when it should (2 / 5 == 0.4).
+    """
     num_clips = scores.shape[-1]
     step = duration / num_clips
     results = {"start": [], "end": [], "score": []}
     for query_scores, query_kept in zip(scores, kept):
         cells = sorted(zip(*np.nonzero(query_kept)), key=lambda cell: -query_scores[cell])
-        chosen = []
+        chosen, spans = [], []
         for i, j in cells:
-            start, end = i * step, (j + 1) * step
+            start, end = i, j + 1
             overlaps = [
-                (min(end, e) - max(start, s)) / (max(end, e) - min(start, s)) for s, e, _ in chosen
+                max(min(end, e) - max(start, s), 0) / (max(end, e) - min(start, s)) for s, e in spans
             ]
             if all(overlap <= nms_threshold for overlap in overlaps):
-                chosen.append((start, end, query_scores[i, j]))
+                chosen.append((start * step, end * step, query_scores[i, j]))
+                spans.append((start, end))
             if len(chosen) == top_k:
                 break
         chosen += [(0.0, 0.0, -np.inf)] * (top_k - len(chosen))

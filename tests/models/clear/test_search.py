@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from clear_tf import moments
 from clear_tf.inference import make_localizer
 from clear_tf.inference.reference import reference_nms
 from clear_tf.models.clear.reference import node_mask, reference_binary_search, reference_paper_search
@@ -25,7 +24,8 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None, des
     coarse = np.einsum("ijd,md->mij", moment_map, queries) / model.hidden_dim
     logits = model.fine_head(queries[:, None, None, :] * moment_map[None]).numpy()
     fine = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
-    starts, ends = moments.candidate_times(NUM_CLIPS, DURATION)
+    clip_starts, clip_ends = np.indices((NUM_CLIPS, NUM_CLIPS))
+    clip_ends = clip_ends + 1  # cell (i, j) is the clip span [i, j + 1)
     results = []
     for query in range(len(queries)):
         kept = model.candidate_mask.copy()
@@ -44,7 +44,7 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None, des
             kept = node_mask(node, model.candidate_mask)
         cells = np.argwhere(kept)
         picked = reference_nms(
-            starts[kept], ends[kept], scores[kept], OPTIONS["nms_threshold"], OPTIONS["top_k"]
+            clip_starts[kept], clip_ends[kept], scores[kept], OPTIONS["nms_threshold"], OPTIONS["top_k"]
         )
         results.append(
             {
