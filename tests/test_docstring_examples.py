@@ -41,6 +41,12 @@ WITH_EXAMPLES = {
     "clear_tf.models.clear.mlp_fine_head",
     "clear_tf.models.clear.model",
     "clear_tf.models.clear.query_moment_similarity",
+    "clear_tf.models.slta.cross_modal_fusion",
+    "clear_tf.models.slta.language_temporal_attention",
+    "clear_tf.models.slta.model",
+    "clear_tf.models.slta.query_moment_map",
+    "clear_tf.models.slta.spatial_attention",
+    "clear_tf.models.slta.word_encoder",
     "clear_tf.run_dir",
     "clear_tf_datasets.generation_report",
 }
