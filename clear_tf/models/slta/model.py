@@ -62,8 +62,9 @@ class SLTA(MomentLocalizer):
     * Spatial attention (``SpatialAttention``): per query, the regions of every unit
       weighted by q, averaged into the L clips → a [B, K, L, d]; the clip of query k is
       Dense + ReLU of [c; a].
-    * Moments: the max over clips i..j of every candidate (``QueryMomentMap``), all
-      L(L+1)/2 of them → v [B, K, L, L, d].
+    * Moments: every candidate, all L(L+1)/2 of them, as its central part (mean and
+      max of clips i..j) and its context (clips i - 1 and j + 1), TALL/SLTA's moment
+      representation (``QueryMomentMap``) → Dense + ReLU → v [B, K, L, L, d].
     * Language-temporal attention (``LanguageTemporalAttention``): every candidate
       weights the words by its own v → l [B, K, L, L, d].
     * Fusion and scoring (``CrossModalFusion``): v ⊙ l, v + l, FC[v; l] → MLP → the
@@ -159,6 +160,7 @@ class SLTA(MomentLocalizer):
             "clip_projection": keras.layers.Dense(hidden_dim, name="clip_projection"),
             "attended_projection": keras.layers.Dense(hidden_dim, use_bias=False, name="attended_projection"),
             "moment_map": QueryMomentMap(name="moment_map"),
+            "moment_projection": keras.layers.Dense(hidden_dim, activation="relu", name="moment_projection"),
             "language_temporal_attention": LanguageTemporalAttention(
                 attention_dim, name="language_temporal_attention"
             ),
@@ -378,6 +380,6 @@ def _head(layers: dict, video: dict, queries: dict, training=None):
     attended = layers["spatial_attention"](video["regions"], queries["sentence"])  # [B, K, L, d]
     # Dense + ReLU of [c; a], as two projections so that c [B, 1, L, d] broadcasts over K.
     clips = keras.ops.relu(layers["clip_projection"](video["clips"])[:, None] + layers["attended_projection"](attended))
-    visual = layers["moment_map"](clips)  # [B, K, L, L, d]
+    visual = layers["moment_projection"](layers["moment_map"](clips))  # [B, K, L, L, d]
     language = layers["language_temporal_attention"](visual, queries["words"], queries["padding_mask"])
     return layers["logits"](layers["fusion"](visual, language, training=training))

@@ -63,7 +63,11 @@ class SpatialAttention(keras.layers.Layer):
             self.build(tuple(regions.shape), tuple(queries.shape))
         keys = self.region_key(regions)[:, None]  # [B, 1, N, O, a]
         guide = self.query_key(queries)[:, :, None, None, :]  # [B, K, 1, 1, a]
-        weights = ops.softmax(ops.squeeze(self.score(ops.tanh(keys + guide)), -1), axis=-1)
+        scores = ops.squeeze(self.score(ops.tanh(keys + guide)), -1)  # [B, K, N, O]
+        if regions.shape[-2] == 1:  # one region: its weight is 1 (the softmax of one score)
+            weights = ops.ones_like(scores)
+        else:
+            weights = ops.softmax(scores, axis=-1)
         attended = ops.einsum("bkno,bnod->bknd", weights, regions)
         if self.num_clips is not None:
             shape = ops.shape(attended)

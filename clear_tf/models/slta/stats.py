@@ -32,7 +32,8 @@ def model_stats(model, num_tokens: int = 32) -> dict:
         "word_lstm": num_tokens * 2 * 4 * (model.word_dim + half) * half * 2,
         "spatial_attention": n * regions * (dim * att * 2 + att * 2 + dim * 2) + dim * att * 2,
         "clip_fusion": length * dim * dim * 2 * 2,
-        "moment_map": length * (length - 1) // 2 * dim,
+        "moment_map": length * (length - 1) // 2 * dim + cells * dim * 2,
+        "moment_projection": cells * 4 * dim * dim * 2,
         "language_temporal_attention": cells * (dim * att * 2 + num_tokens * att * 2 + num_tokens * dim * 2)
         + num_tokens * dim * att * 2,
         "fusion": cells * (2 * dim * dim * 2 + 2 * dim * dim * 2 + 3 * dim * dim * 2 + dim * 2),

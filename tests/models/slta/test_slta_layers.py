@@ -95,14 +95,22 @@ def test_word_encoder_ignores_padding():
         WordEncoder(vocabulary_size=4, word_dim=2, hidden_dim=5)
 
 
-def test_query_moment_map_is_the_max_over_each_candidate():
+def test_query_moment_map_holds_mean_max_and_context_of_each_candidate():
     rng = np.random.default_rng(1)
     clips = rng.normal(size=(2, 3, 4, 2)).astype("float32")
     maps = np.asarray(QueryMomentMap()(clips))
+    assert maps.shape == (2, 3, 4, 4, 8)
+    zeros = np.zeros((2, 3, 2), "float32")
     for i in range(4):
         for j in range(4):
-            expected = clips[:, :, i : j + 1].max(axis=2) if i <= j else np.zeros((2, 3, 2))
-            np.testing.assert_allclose(maps[:, :, i, j], expected)
+            if i > j:
+                assert np.all(maps[:, :, i, j] == 0.0)
+                continue
+            part = clips[:, :, i : j + 1]
+            before = clips[:, :, i - 1] if i > 0 else zeros
+            after = clips[:, :, j + 1] if j < 3 else zeros
+            expected = np.concatenate([part.mean(axis=2), part.max(axis=2), before, after], axis=-1)
+            np.testing.assert_allclose(maps[:, :, i, j], expected, rtol=1e-5, atol=1e-6)
 
 
 def _round_trip(layer, *inputs):
