@@ -318,13 +318,13 @@ class SLTA(MomentLocalizer):
 
     def encode_queries(self, token_ids, padding_mask):
         """Word states [M, S, d], sentence vectors [M, d] and the mask of M queries."""
-        encoded = self.query_encoder(
-            {"token_ids": token_ids, "padding_mask": tf.cast(padding_mask, tf.int32)}, training=False
-        )
+        token_ids = tf.convert_to_tensor(token_ids, tf.int32)
+        padding_mask = tf.cast(padding_mask, tf.int32)
+        encoded = self.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}, training=False)
         return {
             "words": tf.cast(encoded["words"], tf.float32),
             "sentence": tf.cast(encoded["sentence"], tf.float32),
-            "padding_mask": tf.cast(padding_mask, tf.int32),
+            "padding_mask": padding_mask,
         }
 
     def single_video_logits(self, video, queries) -> tf.Tensor:

@@ -13,8 +13,8 @@ class WordEncoder(keras.layers.Layer):
     SLTA encodes the query word by word (GloVe vectors into an LSTM) so that the
     language-temporal attention can weight the words. Here the word vectors are the
     input embeddings of the ``--text_preset`` BERT (context-free, like GloVe; copied into
-    ``embedding`` by ``SLTA.from_run_config`` and frozen unless ``trainable_embeddings``)
-    and a bidirectional LSTM of d / 2 units per direction gives the states h_1 … h_S
+    ``embedding`` by ``SLTA.from_run_config`` and frozen unless ``trainable_embeddings``),
+    layer-normalised, and a bidirectional LSTM of d / 2 units per direction gives the states h_1 … h_S
     (padding masked). The sentence vector is the mean of the states over the real
     tokens. Any leading shape ([M] or [B, K]) is flattened for the LSTM and restored.
 
@@ -46,6 +46,9 @@ class WordEncoder(keras.layers.Layer):
         self.embedding = keras.layers.Embedding(
             vocabulary_size, word_dim, trainable=trainable_embeddings, dtype=self.dtype_policy, name="embedding"
         )
+        # BERT's input embeddings are small (per-dim std ~0.06): a layer normalisation
+        # brings them to unit scale so the LSTM's gates respond from the first steps.
+        self.normalize = keras.layers.LayerNormalization(dtype=self.dtype_policy, name="normalize")
         self.lstm = keras.layers.Bidirectional(
             keras.layers.LSTM(hidden_dim // 2, return_sequences=True, dtype=self.dtype_policy),
             dtype=self.dtype_policy,
@@ -54,6 +57,7 @@ class WordEncoder(keras.layers.Layer):
 
     def build(self, token_ids_shape, padding_mask_shape=None):
         self.embedding.build((None, None))
+        self.normalize.build((None, None, self.word_dim))
         self.lstm.build((None, None, self.word_dim))
         self.built = True
 
@@ -63,7 +67,7 @@ class WordEncoder(keras.layers.Layer):
         length = ops.shape(token_ids)[-1]
         flat_ids = ops.reshape(token_ids, (-1, length))
         flat_mask = ops.cast(ops.reshape(padding_mask, (-1, length)), "bool")
-        states = self.lstm(self.embedding(flat_ids), mask=flat_mask)
+        states = self.lstm(self.normalize(self.embedding(flat_ids)), mask=flat_mask)
         weights = ops.cast(flat_mask, states.dtype)[..., None]
         sentence = ops.sum(states * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
         states = states * weights
