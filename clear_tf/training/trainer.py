@@ -205,6 +205,9 @@ def _fit(config: Config, run: RunDir, strategy, worker: Worker) -> dict:
     feature_dim = dataset_info.feature_dim(config)
     dataset = training_data(strategy, config, position, report)
     val_videos = evaluation.prepare_videos(config, config.data.val_split)
+    # Preparing the data (a TFDS build on first use, a model's vocabulary) may draw from
+    # the global random state: seeded again here, the initial weights follow --seed alone.
+    keras.utils.set_random_seed(config.train.seed)
     model, trained = build_model(config, feature_dim, strategy)
 
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):

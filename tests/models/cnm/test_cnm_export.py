@@ -26,6 +26,7 @@ def config(tmp_path_factory, tiny_text_preset):
             "attention_heads": 2,
             "decoder_layers": 1,
             "top_k": 3,
+            "recall_at": [1],
             "vocabulary_size": 50,
         }
     )

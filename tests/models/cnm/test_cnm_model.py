@@ -110,11 +110,15 @@ def test_each_loss_trains_its_own_variables():
     changed, head, _, _ = _train_one_step(0.0, 1.0)
     assert changed == head and len(head) == 2
     # Unshared decoders: L_ivc trains the generator's own pair with the head, L_rec the rest.
+    # (Sub-layers a decoder never uses in its role, e.g. the generator word decoder's
+    # source attention, get no gradient and keep their values.)
     changed, generator, _, model = _train_one_step(0.0, 1.0, share_decoders=False)
-    assert changed == generator and len(generator) > 2
-    assert {v.path for v in model.generator_variables()} >= {v.path for v in model.gaussian_head.trainable_variables}
+    head = {v.path for v in model.gaussian_head.trainable_variables}
+    assert head < changed <= generator and any("generator_video_decoder" in path for path in changed)
     changed, generator, _, model = _train_one_step(1.0, 0.0, share_decoders=False)
-    assert not changed & generator and len(changed) > 0.9 * len(model.reconstructor_variables())
+    reconstructor = {v.path for v in model.reconstructor_variables()}
+    unused = {path for path in reconstructor if path.startswith("video_decoder/") and "/source_" in path}
+    assert not changed & generator and changed == reconstructor - unused
     # The word table stays frozen in any case.
     assert all("word_embedding/table" not in v.path for v in model.trainable_variables)
 
