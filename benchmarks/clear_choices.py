@@ -16,6 +16,17 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     beat the node) and loosely (``either``), each with μ, ρ picked on val; and the
     binary tree's depth (P, deeper, down to one-clip nodes). Chosen on val, reported on
     test.
+``budget``
+    On one trained run: the search's budget ``--min_kept_share`` (the node topped up with
+    the candidates of highest coarse score) over a grid, for the binary tree (default
+    depth), beside CLEAR-F and CLEAR-C. The share is chosen on val: the smallest whose
+    R@1 and R@5 (IoU 0.5) are both within 1 point of CLEAR-F's while the fine head
+    scores at most 25% of the candidates; test reported beside it.
+``nms_ties``
+    On one trained run: the exact NMS rule (overlaps on clip indices) against the
+    former float32 rule (IoU of the segments in seconds, ``tf.image.non_max_suppression``)
+    for the default inference and CLEAR-F on test: how many queries get another top-k
+    list, and R@5 under each rule.
 """
 
 from __future__ import annotations
@@ -148,31 +159,168 @@ def study_search(run_dir: str, tune: bool = True) -> str:
     )
 
 
+# (min_kept_share, coarse_peaks) pairs of the budget study.
+BUDGET_GRID = ((0.0, 0), (0.05, 0), (0.1, 0), (0.15, 0), (0.2, 0), (0.25, 0), (0.0, 5), (0.0, 10), (0.05, 5), (0.1, 5))
+BUDGET_MAX_SCORED = 0.25
+R5 = "R@5,IoU=0.5"
+
+
+def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
+    """The binary tree's budget on one run, chosen on val; a Markdown report."""
+    from clear_tf.evaluation import evaluate_videos, prepare_videos
+    from clear_tf.models import load_model
+    from clear_tf.run_dir import RunDir, load_config
+
+    run = RunDir(run_dir)
+    config = load_config(run)
+    model = load_model(run.best_model)
+    val = prepare_videos(config, config.data.val_split)
+    test = prepare_videos(config, config.data.test_split)
+    reference = {
+        "val": evaluate_videos(model, val, config, inference="clear_f"),
+        "test": evaluate_videos(model, test, config, inference="clear_f"),
+    }
+    rows, eligible = {}, []
+    for share, peaks in grid:
+        options = {
+            "tree": "binary", "min_kept_share": share, "coarse_peaks": peaks,
+            "coarse_peak_iou": config.inference.nms_threshold,
+        }
+        val_result = evaluate_videos(model, val, config, inference="clear", **options)
+        test_result = evaluate_videos(model, test, config, inference="clear", **options)
+        name = f"binary tree, min_kept_share = {share:g}, coarse_peaks = {peaks}"
+        rows[name] = _search_row(val_result, test_result)
+        close = all(
+            val_result.metrics[metric] >= reference["val"].metrics[metric] - 1.0 for metric in (METRIC, R5)
+        )
+        if close and val_result.scored_fraction <= BUDGET_MAX_SCORED:
+            eligible.append((val_result.scored_fraction, name))
+        print(f"{name}: {rows[name]}", flush=True)
+    rows["CLEAR-F (no pruning)"] = _search_row(reference["val"], reference["test"])
+    rows["CLEAR-C (coarse only)"] = _search_row(
+        evaluate_videos(model, val, config, inference="clear_c"),
+        evaluate_videos(model, test, config, inference="clear_c"),
+    )
+    chosen = (
+        f"chosen on val: {min(eligible)[1]} (of the settings within 1 point of CLEAR-F at R@1 and "
+        f"R@5, IoU 0.5, scoring <= {BUDGET_MAX_SCORED:.0%}, the one that scores fewest)"
+        if eligible
+        else "no setting of the grid is within 1 point of CLEAR-F at both R@1 and R@5 on val at "
+        f"<= {BUDGET_MAX_SCORED:.0%} scored"
+    )
+    return (
+        f"## The search's budget on `{run_dir}` ({config.data.dataset}, L = {model.num_clips})\n\n"
+        f"{_environment()}. Binary tree at its default depth; coarse peaks made distinct at "
+        f"the protocol's NMS threshold ({config.inference.nms_threshold}); {chosen}.\n\n" + _table(rows)
+    )
+
+
+def study_nms_ties(run_dir: str) -> str:
+    """The exact NMS rule against the float32-seconds rule on one run's test split."""
+    import numpy as np
+    import tensorflow as tf
+
+    from clear_tf.evaluation import evaluate_videos, prepare_videos
+    from clear_tf.models import base, load_model
+    from clear_tf.run_dir import RunDir, load_config
+
+    exact_ranked_moments = base.ranked_moments
+
+    def float_ranked_moments(scores, kept, clip_starts, clip_ends, seconds_per_clip, *, iou_threshold, top_k):
+        # The rule before the exact one: IoU of the segments in float32 seconds.
+        step = tf.cast(seconds_per_clip, tf.float32)
+        starts = tf.cast(clip_starts, tf.float32) * step
+        ends = tf.cast(clip_ends, tf.float32) * step
+
+        def one_query(query):
+            query_scores, query_kept = query
+            candidates = tf.where(query_kept)[:, 0]
+            boxes = tf.stack(
+                [tf.zeros_like(starts), starts, tf.ones_like(starts), ends], axis=-1
+            )
+            picked = tf.image.non_max_suppression(
+                tf.gather(boxes, candidates), tf.gather(query_scores, candidates),
+                max_output_size=top_k, iou_threshold=iou_threshold,
+            )
+            selected = tf.gather(candidates, picked)
+            padding = [[0, top_k - tf.shape(selected)[0]]]
+            return (
+                tf.pad(tf.gather(starts, selected), padding),
+                tf.pad(tf.gather(ends, selected), padding),
+                tf.pad(tf.gather(query_scores, selected), padding, constant_values=float("-inf")),
+            )
+
+        spec = tf.TensorSpec([top_k], tf.float32)
+        start, end, score = tf.map_fn(one_query, (scores, kept), fn_output_signature=(spec, spec, spec))
+        return {"start": start, "end": end, "score": score}
+
+    run = RunDir(run_dir)
+    config = load_config(run)
+    model = load_model(run.best_model)
+    test = prepare_videos(config, config.data.test_split)
+    rows = {}
+    for name, method in (("default inference", config.inference_method), ("CLEAR-F", "clear_f")):
+        results = {}
+        for rule, function in (("exact", exact_ranked_moments), ("float32 seconds", float_ranked_moments)):
+            base.ranked_moments = function
+            try:
+                results[rule] = evaluate_videos(model, test, config, inference=method)
+            finally:
+                base.ranked_moments = exact_ranked_moments
+        exact, rounded = results["exact"], results["float32 seconds"]
+        differing = sum(
+            not np.allclose(a["start"], b["start"]) or not np.allclose(a["end"], b["end"])
+            for a, b in zip(exact.predictions, rounded.predictions)
+        )
+        rows[name] = {
+            "queries": exact.num_queries,
+            "queries with another top-k": differing,
+            "R@5,IoU=0.5 exact": f"{exact.metrics[R5]:.2f}",
+            "R@5,IoU=0.5 float32": f"{rounded.metrics[R5]:.2f}",
+            "R@5,IoU=0.7 exact": f"{exact.metrics['R@5,IoU=0.7']:.2f}",
+            "R@5,IoU=0.7 float32": f"{rounded.metrics['R@5,IoU=0.7']:.2f}",
+            "R@1,IoU=0.5 exact": f"{exact.metrics[METRIC]:.2f}",
+            "R@1,IoU=0.5 float32": f"{rounded.metrics[METRIC]:.2f}",
+        }
+    return (
+        f"## NMS ties on `{run_dir}` ({config.data.dataset} {config.data.test_split}, "
+        f"NMS {config.inference.nms_threshold})\n\n{_environment()}.\n\n" + _table(rows)
+    )
+
+
 def _search_row(val_result, test_result) -> dict:
     return {
-        f"val {METRIC}": round(val_result.metrics[METRIC], 2),
-        "val R@5,IoU=0.5": round(val_result.metrics["R@5,IoU=0.5"], 2),
-        "val scored %": round(100 * val_result.scored_fraction, 1),
-        f"test {METRIC}": round(test_result.metrics[METRIC], 2),
-        "test R@5,IoU=0.5": round(test_result.metrics["R@5,IoU=0.5"], 2),
-        "test scored %": round(100 * test_result.scored_fraction, 1),
+        f"val {METRIC}": f"{val_result.metrics[METRIC]:.2f}",
+        "val R@5,IoU=0.5": f"{val_result.metrics['R@5,IoU=0.5']:.2f}",
+        "val scored %": f"{100 * val_result.scored_fraction:.1f}",
+        f"test {METRIC}": f"{test_result.metrics[METRIC]:.2f}",
+        "test R@5,IoU=0.5": f"{test_result.metrics['R@5,IoU=0.5']:.2f}",
+        "test scored %": f"{100 * test_result.scored_fraction:.1f}",
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search"), required=True)
-    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search.")
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "nms_ties"), required=True)
+    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/nms_ties.")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
+    parser.add_argument("--budget_grid", default="",
+                        help="--study=budget: share:peaks pairs, e.g. 0.05:0,0:5 (default: the built-in grid).")
     parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                         help="--study=search: pick μ, ρ on val per reading of line 8 (else the config's).")
     args = parser.parse_args()
     if args.study == "coarse_weight":
         report = study_coarse_weight(args.work_dir, [int(s) for s in args.seeds.split(",")], args.epochs)
-    else:
+    elif args.study == "search":
         report = study_search(args.run_dir, args.tune)
+    elif args.study == "budget":
+        grid = [tuple(float(v) if i == 0 else int(v) for i, v in enumerate(pair.split(":")))
+                for pair in args.budget_grid.split(",")] if args.budget_grid else BUDGET_GRID
+        report = study_budget(args.run_dir, grid)
+    else:
+        report = study_nms_ties(args.run_dir)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"clear_choices_{args.study}.md")
     with open(path, "w") as handle:

@@ -65,6 +65,27 @@ class ClearConfig(ModelConfig):
         "distances, i.e. both children more similar than the node) or either (one child "
         "more similar is enough) lets the search go below the current node.",
     )
+    min_kept_share: float = config_field(
+        0.05,
+        "Budget of the search (method clear, either tree): the share of the candidates, "
+        "0-1, that the fine head ranks at least. The node the search stops on is topped up "
+        "with the candidates of highest coarse score, ceil(share x candidates) of them, so "
+        "that NMS still finds top_k distinct moments; 0 adds none (with --coarse_peaks=0: "
+        "the node alone, Algorithm 1). The default is picked on the demo's val split.",
+    )
+    coarse_peaks: int = config_field(
+        5,
+        "Budget of the search (method clear, either tree): also keep this many distinct "
+        "moments of the coarse map, the best coarse candidates that survive greedy NMS at "
+        "--coarse_peak_iou, so that NMS on the fine scores can still return top_k distinct "
+        "moments spread over the video; 0 adds none. The default is picked on the demo's "
+        "val split.",
+    )
+    coarse_peak_iou: float = config_field(
+        0.4,
+        "NMS threshold that makes the --coarse_peaks distinct (suppress when IoU > it; "
+        "use the protocol's --nms_threshold).",
+    )
 
     def validate(self, config) -> None:
         super().validate(config)
@@ -85,6 +106,12 @@ class ClearConfig(ModelConfig):
             raise ValueError(f"--tree_depth={self.tree_depth} does not fit --num_clips={num_clips}")
         if not self.mu < self.rho:
             raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={self.mu}, rho={self.rho}")
+        if not 0.0 <= self.min_kept_share <= 1.0:
+            raise ValueError(f"--min_kept_share must be in [0, 1], got {self.min_kept_share}")
+        if self.coarse_peaks < 0:
+            raise ValueError(f"--coarse_peaks must be >= 0, got {self.coarse_peaks}")
+        if not 0.0 <= self.coarse_peak_iou <= 1.0:
+            raise ValueError(f"--coarse_peak_iou must be in [0, 1], got {self.coarse_peak_iou}")
         for name in ("alpha", "coarse_weight", "coarse_map_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")

@@ -281,7 +281,8 @@ class CLEAR(TwoTowerLocalizer):
 
     config_class = ClearConfig
     inference_methods = search.METHODS
-    method_options = {"clear": ("tree", "depth", "mu", "rho", "descend_when"), "clear_f": (), "clear_c": ()}
+    method_options = {"clear": ("tree", "depth", "mu", "rho", "descend_when", "min_kept_share",
+                                "coarse_peaks", "coarse_peak_iou"), "clear_f": (), "clear_c": ()}
     validation_method = "clear_f"
     loss_aliases = {
         "anchor_similarity_loss": "gamma1",
@@ -371,6 +372,9 @@ class CLEAR(TwoTowerLocalizer):
             "mu": float(model_config.mu),
             "rho": float(model_config.rho),
             "descend_when": model_config.descend_when,
+            "min_kept_share": float(model_config.min_kept_share),
+            "coarse_peaks": int(model_config.coarse_peaks),
+            "coarse_peak_iou": float(model_config.coarse_peak_iou),
         }
 
     @classmethod

@@ -155,3 +155,38 @@ def node_mask(node: TreeNode, candidate_mask: np.ndarray) -> np.ndarray:
             if node.split < 0 or i <= node.split < j:
                 kept[i, j] = True
     return kept & candidate_mask
+
+
+def reference_top_coarse(coarse_scores: np.ndarray, candidate_mask: np.ndarray, min_kept_share: float) -> np.ndarray:
+    """The search's budget for one query: boolean [L, L] of the ⌈share × C⌉ best candidates.
+
+    C is the number of candidates (share × C is rounded to 9 decimals before the ceiling,
+    so that 0.15 × 100 counts 15). Candidates are ranked by coarse score, highest first,
+    equal scores in row-major order (a stable sort), and the first ⌈share × C⌉ are kept.
+    """
+    # Rounded first, so that 0.15 × 100 counts 15 and not 16.
+    count = int(np.ceil(round(min_kept_share * int(candidate_mask.sum()), 9)))
+    cells = [tuple(cell) for cell in np.argwhere(candidate_mask)]  # row-major order
+    ranked = sorted(range(len(cells)), key=lambda index: -float(coarse_scores[cells[index]]))
+    kept = np.zeros_like(candidate_mask, dtype=bool)
+    for index in ranked[:count]:
+        kept[cells[index]] = True
+    return kept
+
+
+def reference_coarse_peaks(
+    coarse_scores: np.ndarray, candidate_mask: np.ndarray, count: int, iou_threshold: float
+) -> np.ndarray:
+    """The search's coarse peaks for one query: boolean [L, L] of the ``count`` best
+    distinct coarse moments (greedy NMS on the coarse scores of the candidates, on clip
+    spans [i, j + 1), ties in row-major order; ``clear_tf.inference.reference``)."""
+    from clear_tf.inference.reference import reference_nms
+
+    cells = np.argwhere(candidate_mask)  # row-major order
+    picked = reference_nms(
+        cells[:, 0], cells[:, 1] + 1, coarse_scores[candidate_mask], iou_threshold, count
+    )
+    kept = np.zeros_like(candidate_mask, dtype=bool)
+    for index in picked:
+        kept[tuple(cells[index])] = True
+    return kept

@@ -10,6 +10,9 @@ Methods (DESIGN §5):
   (query, i, j) cells are fused and evaluated, the real compute saving. The conv head
   needs each cell's neighbours, so it is run on the full map and then masked: it gets the
   accuracy behaviour of the search but no compute saving (``scored_fraction`` is then 1).
+  With a budget (``min_kept_share``, ``coarse_peaks``, ``tree_search``) the kept set is
+  the node plus the candidates of highest coarse score up to that share and the best
+  distinct coarse moments.
 
 Scores are the fine probabilities sigmoid(logit) (coarse scores for ``clear_c``).
 Depth: the paper's tree uses the model's P, the binary tree searches down to one-clip
@@ -38,6 +41,9 @@ def score_candidates(
     mu: float = -0.1,
     rho: float = 0.1,
     descend_when: str = "both",
+    min_kept_share: float = 0.0,
+    coarse_peaks: int = 0,
+    coarse_peak_iou: float = 0.4,
 ):
     """Scores, kept cells and scored share for M queries on one video's J [L, L, d].
 
@@ -52,6 +58,11 @@ def score_candidates(
         mu: η <= μ descends to the left child (paper tree).
         rho: η > ρ selects the right child (paper tree).
         descend_when: Algorithm 1's line 8 (paper tree): "both" or "either".
+        min_kept_share: the search's budget: the node is topped up with the
+            ⌈share × candidates⌉ candidates of highest coarse score (method "clear").
+        coarse_peaks: the search's budget: the node also keeps this many distinct coarse
+            moments (greedy NMS on coarse scores at ``coarse_peak_iou``).
+        coarse_peak_iou: NMS threshold of ``coarse_peaks``.
 
     Returns:
         ``(scores [M, L, L], kept bool [M, L, L], scored_fraction [M])``.
@@ -77,6 +88,9 @@ def score_candidates(
             mu=mu,
             rho=rho,
             descend_when=descend_when,
+            min_kept_share=min_kept_share,
+            coarse_peaks=coarse_peaks,
+            coarse_peak_iou=coarse_peak_iou,
         )["mask"]
     if model.fine_head_type == "mlp":
         # For clear_f too: the head then skips the cells outside the candidate set.

@@ -24,6 +24,15 @@ candidates; the search never looks at fine scores.
   when that candidate crosses mid, and stops at layer ``depth`` (by default the full
   depth, ``default_depth``) or on a one-clip node.
 
+The budget (either tree): a node around one point of the video holds few distinct
+moments after NMS, so R@5 suffers when the search stops on a small node. Two additions
+to the kept set, each off by default: ``min_kept_share`` s > 0 adds the ⌈s · C⌉
+candidates (C = the model's candidates) of highest coarse score, wherever they lie;
+``coarse_peaks`` K > 0 adds the K best *distinct* coarse moments (greedy NMS on the
+coarse scores at ``coarse_peak_iou``), so that the fine head ranks at least K moments
+that NMS will not merge. The coarse scores are already computed for the search, so the
+budget costs only the fine head's work on the added candidates.
+
 Why the binary tree does not apply the η rule to span anchors (a deviation from the
 letter of DESIGN §5, which leaves the binary tree's node scores open): η compares the
 coarse scores of a node's span with those of its halves, and a span's score is a poor
@@ -44,6 +53,7 @@ import numpy as np
 import tensorflow as tf
 
 from clear_tf import moments
+from clear_tf.inference.nms import greedy_nms
 from clear_tf.models.clear.config import DESCEND_RULES, TREES
 
 # |y| below this is treated as this value in η = (z - y) / |y|, so that y = 0 gives a
@@ -115,6 +125,9 @@ def tree_search(
     mu: float,
     rho: float,
     descend_when: str = "both",
+    min_kept_share: float = 0.0,
+    coarse_peaks: int = 0,
+    coarse_peak_iou: float = 0.4,
 ) -> dict[str, tf.Tensor]:
     """Runs the coarse-to-fine search for M queries at once.
 
@@ -126,11 +139,18 @@ def tree_search(
         mu: η <= μ descends to the left child (paper tree).
         rho: η > ρ selects the right child (paper tree; μ < ρ).
         descend_when: "both" (Algorithm 1 as printed) or "either" (paper tree).
+        min_kept_share: the search's budget (either tree): the node's candidates are
+            joined by the ``budget_size`` candidates of highest coarse score
+            (``top_coarse_mask``); 0 adds none.
+        coarse_peaks: the search's budget (either tree): the node's candidates are also
+            joined by this many distinct coarse moments (``coarse_peak_mask``).
+        coarse_peak_iou: the NMS threshold that makes the coarse peaks distinct.
 
     Returns:
-        Dict of ``mask`` bool [M, L, L] (kept candidates, within ``candidate_mask``),
-        ``node_start``, ``node_end``, ``split`` (-1 when the whole node is kept, else the
-        straddled boundary: only i <= split < j is kept) and ``layer`` (1-based), int32 [M].
+        Dict of ``mask`` bool [M, L, L] (kept candidates, within ``candidate_mask``:
+        the node's and the budget's), ``node_mask`` (the node's alone), ``node_start``,
+        ``node_end``, ``split`` (-1 when the whole node is kept, else the straddled
+        boundary: only i <= split < j is kept) and ``layer`` (1-based), int32 [M].
     """
     candidate_mask = np.asarray(candidate_mask, dtype=bool)
     num_clips = candidate_mask.shape[0]
@@ -154,7 +174,83 @@ def tree_search(
     inside = (rows >= per_query(start)) & (cols <= per_query(end))
     straddling = (rows <= per_query(split)) & (cols > per_query(split))
     kept = inside & ((per_query(split) < 0) | straddling) & tf.constant(candidate_mask)[tf.newaxis]
-    return {"mask": kept, "node_start": start, "node_end": end, "split": split, "layer": layer}
+    mask = kept | top_coarse_mask(coarse_scores, candidate_mask, budget_size(candidate_mask, min_kept_share))
+    mask |= coarse_peak_mask(coarse_scores, candidate_mask, coarse_peaks, coarse_peak_iou)
+    return {
+        "mask": mask,
+        "node_mask": kept,
+        "node_start": start,
+        "node_end": end,
+        "split": split,
+        "layer": layer,
+    }
+
+
+def budget_size(candidate_mask: np.ndarray, min_kept_share: float) -> int:
+    """How many top coarse candidates the budget adds: ⌈share × candidates⌉.
+
+    The product is rounded to 9 decimals before the ceiling (0.15 × 100 counts 15, not 16).
+
+    Raises:
+        ValueError: the share is outside [0, 1].
+    """
+    if not 0.0 <= min_kept_share <= 1.0:
+        raise ValueError(f"min_kept_share must be in [0, 1], got {min_kept_share}")
+    return math.ceil(round(min_kept_share * int(np.asarray(candidate_mask, bool).sum()), 9))
+
+
+def coarse_peak_mask(
+    coarse_scores: tf.Tensor, candidate_mask: np.ndarray, count: int, iou_threshold: float
+) -> tf.Tensor:
+    """bool [M, L, L]: the ``count`` best distinct coarse moments of every query.
+
+    Greedy NMS on the coarse scores of the candidates (``clear_tf.inference.nms``, exact
+    on clip indices: a candidate is suppressed by a better kept one when their IoU is
+    > ``iou_threshold``); fewer when fewer survive.
+    """
+    candidate_mask = np.asarray(candidate_mask, dtype=bool)
+    num_clips, num_cells = candidate_mask.shape[0], candidate_mask.size
+    num_queries = tf.shape(coarse_scores)[0]
+    if count == 0:
+        return tf.zeros(tf.shape(coarse_scores), tf.bool)
+    cells = tf.range(num_cells)
+    peaks, valid = greedy_nms(
+        cells // num_clips,
+        cells % num_clips + 1,
+        tf.reshape(coarse_scores, [num_queries, num_cells]),
+        tf.broadcast_to(tf.reshape(tf.constant(candidate_mask), [1, num_cells]), [num_queries, num_cells]),
+        iou_threshold=iou_threshold,
+        max_outputs=count,
+    )
+    queries = tf.broadcast_to(tf.range(num_queries)[:, tf.newaxis], tf.shape(peaks))
+    chosen = tf.scatter_nd(
+        tf.reshape(tf.stack([queries, peaks], axis=-1), [-1, 2]),
+        tf.reshape(tf.cast(valid, tf.int32), [-1]),
+        [num_queries, num_cells],
+    )
+    return tf.reshape(chosen > 0, tf.shape(coarse_scores))
+
+
+def top_coarse_mask(coarse_scores: tf.Tensor, candidate_mask: np.ndarray, count: int) -> tf.Tensor:
+    """bool [M, L, L]: the ``count`` candidates of highest coarse score of every query.
+
+    Equal scores keep the lower row-major index first (``tf.math.top_k``'s order), so
+    the set is the first ``count`` of a stable descending sort.
+    """
+    candidate_mask = np.asarray(candidate_mask, dtype=bool)
+    num_cells = candidate_mask.size
+    num_queries = tf.shape(coarse_scores)[0]
+    if count == 0:
+        return tf.zeros(tf.shape(coarse_scores), tf.bool)
+    masked = tf.where(tf.constant(candidate_mask)[tf.newaxis], coarse_scores, float("-inf"))
+    best = tf.math.top_k(tf.reshape(masked, [num_queries, num_cells]), k=count, sorted=True).indices
+    queries = tf.broadcast_to(tf.range(num_queries)[:, tf.newaxis], tf.shape(best))
+    chosen = tf.scatter_nd(
+        tf.reshape(tf.stack([queries, best], axis=-1), [-1, 2]),
+        tf.ones([num_queries * count], tf.int32),
+        [num_queries, num_cells],
+    )
+    return tf.reshape(chosen > 0, tf.shape(coarse_scores))
 
 
 def _root(num_queries, num_clips: int):

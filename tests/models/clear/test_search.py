@@ -7,7 +7,13 @@ import tensorflow as tf
 
 from clear_tf.inference import make_localizer
 from clear_tf.inference.reference import reference_nms
-from clear_tf.models.clear.reference import node_mask, reference_binary_search, reference_paper_search
+from clear_tf.models.clear.reference import (
+    node_mask,
+    reference_binary_search,
+    reference_coarse_peaks,
+    reference_paper_search,
+    reference_top_coarse,
+)
 from clear_tf.models.clear.tree_search import default_depth
 
 from fake_clear import NUM_CLIPS, UNITS_PER_CLIP, random_video
@@ -17,7 +23,10 @@ DURATION = 16.0
 OPTIONS = {"mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": 4}
 
 
-def brute_force(model, features, token_ids, padding_mask, method, tree=None, descend_when="both"):
+def brute_force(
+    model, features, token_ids, padding_mask, method, tree=None, descend_when="both", min_kept_share=0.0,
+    coarse_peaks=0,
+):
     """Scores every cell with full maps, keeps the reference node, NMS per query in NumPy."""
     moment_map = model.video_encoder(features[None])[0].numpy()
     queries = model.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}).numpy()
@@ -42,6 +51,9 @@ def brute_force(model, features, token_ids, padding_mask, method, tree=None, des
                 depth = default_depth("binary", NUM_CLIPS, model.tree_depth)
                 node = reference_binary_search(scores_of_query, depth, model.candidate_mask)
             kept = node_mask(node, model.candidate_mask)
+            kept |= reference_top_coarse(scores_of_query, model.candidate_mask, min_kept_share)
+            if coarse_peaks:
+                kept |= reference_coarse_peaks(scores_of_query, model.candidate_mask, coarse_peaks, 0.4)
         cells = np.argwhere(kept)
         picked = reference_nms(
             clip_starts[kept], clip_ends[kept], scores[kept], OPTIONS["nms_threshold"], OPTIONS["top_k"]
@@ -158,3 +170,27 @@ def test_unknown_method_is_rejected(fake_mlp_model):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 1)
     with pytest.raises(ValueError, match="unknown inference method 'clear_x'"):
         fake_mlp_model.localize(features, token_ids, padding_mask, DURATION, method="clear_x")
+
+
+@pytest.mark.parametrize("tree", ["paper", "binary"])
+@pytest.mark.parametrize("share,peaks", [(0.2, 0), (0.0, 4), (0.05, 3)])
+def test_localize_with_a_budget_matches_brute_force(fake_mlp_model, tree, share, peaks):
+    num_queries = 24
+    features, token_ids, padding_mask = random_video(NUM_UNITS, num_queries, seed=3)
+    result = fake_mlp_model.localize(features, token_ids, padding_mask, DURATION,
+        method="clear", tree=tree, descend_when="either", min_kept_share=share, coarse_peaks=peaks,
+        coarse_peak_iou=0.4, **OPTIONS,
+    )
+    expected = brute_force(
+        fake_mlp_model, features, token_ids, padding_mask, "clear", tree, "either", min_kept_share=share,
+        coarse_peaks=peaks,
+    )
+    assert_matches({key: value.numpy() for key, value in result.items()}, expected)
+    valid = int(fake_mlp_model.candidate_mask.sum())
+    np.testing.assert_allclose(
+        result["scored_fraction"].numpy(), [reference["kept"] / valid for reference in expected], rtol=1e-6
+    )
+    # Every query ranks at least the budget, and the budget enlarges some query's set.
+    assert min(reference["kept"] for reference in expected) >= max(np.ceil(share * valid), min(peaks, 1))
+    unbudgeted = brute_force(fake_mlp_model, features, token_ids, padding_mask, "clear", tree, "either")
+    assert any(b["kept"] > u["kept"] for b, u in zip(expected, unbudgeted))

@@ -9,9 +9,12 @@ from clear_tf.models.clear.reference import (
     node_mask,
     reference_binary_search,
     reference_paper_search,
+    reference_coarse_peaks,
+    reference_top_coarse,
 )
 from clear_tf.models.clear.tree_search import (
     anchor_cells,
+    budget_size,
     check_anchors_are_candidates,
     default_depth,
     full_binary_depth,
@@ -241,3 +244,97 @@ def test_default_depth_is_p_for_the_paper_tree_and_full_for_the_binary_tree():
     assert default_depth("paper", 32, 3) == 3
     assert default_depth("binary", 32, 3) == 6
     assert default_depth("binary", 128, 4) == 8
+
+
+@pytest.mark.parametrize("tree", ["paper", "binary"])
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.25, 1.0])
+def test_budget_tops_up_the_node_like_the_numpy_reference(tree, share):
+    num_clips, depth = 12, 4
+    rng = np.random.default_rng(7)
+    # Scores on a coarse grid (many equal values: ties at the budget's edge) and a
+    # sparse-like candidate set with holes, so non-candidates never enter the budget.
+    scores = rng.integers(-3, 10, size=(60, num_clips, num_clips)).astype("float32") / 10
+    candidate_mask = moments.valid_mask(num_clips)
+    candidate_mask[0, 5:9] = False
+    for cell in anchor_cells(tree, num_clips, depth):
+        candidate_mask[cell] = True
+    result = tree_search(scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO, min_kept_share=share)
+    count = budget_size(candidate_mask, share)
+    assert count == int(np.ceil(share * candidate_mask.sum()))
+    added_outside_node = 0
+    for query in range(len(scores)):
+        if tree == "paper":
+            node = reference_paper_search(scores[query], depth, MU, RHO)
+        else:
+            node = reference_binary_search(scores[query], depth, candidate_mask)
+        top = reference_top_coarse(scores[query], candidate_mask, share)
+        assert top.sum() == count and not np.any(top & ~candidate_mask)
+        node_cells = node_mask(node, candidate_mask)
+        np.testing.assert_array_equal(result["node_mask"][query], node_cells, err_msg=f"query {query}")
+        np.testing.assert_array_equal(result["mask"][query], node_cells | top, err_msg=f"query {query}")
+        added_outside_node += int((top & ~node_cells).sum())
+    if 0 < share < 1:
+        assert added_outside_node > 0, "the budget must add candidates outside some node"
+    if share == 1.0:
+        assert np.all(result["mask"].numpy() == candidate_mask[None])
+
+
+def test_budget_keeps_the_best_coarse_candidates_in_row_major_order_on_ties():
+    num_clips = 4  # 10 candidates; a share of 0.3 keeps 3 of them
+    scores = scores_with(num_clips, {(0, 3): 0.9, (1, 1): 0.5, (2, 3): 0.5, (0, 0): 0.5, (3, 3): 0.2})
+    scores[1, 0] = 5.0  # not a candidate (i > j): never kept
+    result = tree_search(scores[None], moments.valid_mask(num_clips), tree="binary", depth=3, mu=MU,
+                         rho=RHO, min_kept_share=0.3)
+    # The best candidate (0, 3) straddles the root's split: the node is the straddling set.
+    straddling = {(i, j) for i in range(2) for j in range(2, 4)}
+    assert cells_of(result["node_mask"].numpy()[0]) == sorted(straddling)
+    # Budget: (0, 3), then the first two of the three 0.5s in row-major order.
+    assert cells_of(result["mask"].numpy()[0]) == sorted(straddling | {(0, 0), (1, 1)})
+    expected = reference_top_coarse(scores, moments.valid_mask(num_clips), 0.3)
+    assert cells_of(expected) == [(0, 0), (0, 3), (1, 1)]
+
+
+def test_budget_share_outside_0_1_is_rejected():
+    with pytest.raises(ValueError, match="min_kept_share"):
+        tree_search(np.zeros((1, 4, 4), "float32"), moments.valid_mask(4), tree="binary", depth=2,
+                    mu=MU, rho=RHO, min_kept_share=1.5)
+
+
+@pytest.mark.parametrize("tree", ["paper", "binary"])
+@pytest.mark.parametrize("peaks,iou", [(1, 0.4), (5, 0.4), (5, 0.5), (40, 0.0)])
+def test_coarse_peaks_join_the_node_like_the_numpy_reference(tree, peaks, iou):
+    num_clips, depth = 12, 4
+    rng = np.random.default_rng(11)
+    # Coarse-grid scores: equal scores and IoU ties at the threshold both occur.
+    scores = rng.integers(-3, 10, size=(40, num_clips, num_clips)).astype("float32") / 10
+    candidate_mask = moments.valid_mask(num_clips)
+    candidate_mask[1, 4:8] = False
+    for cell in anchor_cells(tree, num_clips, depth):
+        candidate_mask[cell] = True
+    result = tree_search(scores, candidate_mask, tree=tree, depth=depth, mu=MU, rho=RHO,
+                         min_kept_share=0.05, coarse_peaks=peaks, coarse_peak_iou=iou)
+    added = 0
+    for query in range(len(scores)):
+        peak_cells = reference_coarse_peaks(scores[query], candidate_mask, peaks, iou)
+        assert 1 <= peak_cells.sum() <= peaks and not np.any(peak_cells & ~candidate_mask)
+        expected = (
+            result["node_mask"].numpy()[query]
+            | reference_top_coarse(scores[query], candidate_mask, 0.05)
+            | peak_cells
+        )
+        np.testing.assert_array_equal(result["mask"][query], expected, err_msg=f"query {query}")
+        added += int((peak_cells & ~result["node_mask"].numpy()[query]).sum())
+    if peaks > 1:  # the best peak is the best coarse candidate: in the binary node already
+        assert added > 0, "the peaks must add candidates outside some node"
+
+
+def test_coarse_peaks_are_distinct_moments_not_the_top_scores():
+    num_clips = 8
+    # The three best coarse cells overlap (IoU > 0.4 with (0, 3)); the second peak is the
+    # best cell far from them, (6, 7).
+    scores = scores_with(num_clips, {(0, 3): 0.9, (0, 2): 0.85, (1, 3): 0.8, (6, 7): 0.3, (5, 5): 0.2})
+    result = tree_search(scores[None], moments.valid_mask(num_clips), tree="binary", depth=4, mu=MU,
+                         rho=RHO, coarse_peaks=2, coarse_peak_iou=0.4)
+    added = result["mask"].numpy()[0] & ~result["node_mask"].numpy()[0]
+    assert cells_of(added) == [(6, 7)]
+    assert cells_of(reference_coarse_peaks(scores, moments.valid_mask(num_clips), 2, 0.4)) == [(0, 3), (6, 7)]
