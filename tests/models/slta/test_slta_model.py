@@ -116,6 +116,7 @@ def test_keras_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded(inputs)["logits"].numpy(), model(inputs)["logits"].numpy())
 
 
+@pytest.mark.slow
 def test_loss_decreases():
     from clear_tf import moments
 
