@@ -14,28 +14,32 @@ import tempfile
 _FOLDER = None
 
 
+def write_tiny_text_preset(folder: str, seed: int = 1234) -> str:
+    """Writes the tiny preset (weights drawn with ``seed``) to ``folder``; returns ``folder``."""
+    import keras
+    import keras_hub
+
+    from clear_tf import text_presets
+
+    tokenizer = text_presets.load_tokenizer()
+    keras.utils.set_random_seed(seed)
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        dropout=0.0,
+        max_sequence_length=64,
+    )
+    backbone.save_to_preset(folder)
+    tokenizer.save_to_preset(folder)
+    return folder
+
+
 def tiny_text_preset() -> str:
     """The absolute folder of the tiny preset, written once per process (a ``--text_preset`` value)."""
     global _FOLDER
     if _FOLDER is None:
-        import keras
-        import keras_hub
-
-        from clear_tf import text_presets
-
-        tokenizer = text_presets.load_tokenizer()
-        keras.utils.set_random_seed(1234)
-        backbone = keras_hub.models.BertBackbone(
-            vocabulary_size=tokenizer.vocabulary_size(),
-            num_layers=1,
-            num_heads=2,
-            hidden_dim=16,
-            intermediate_dim=32,
-            dropout=0.0,
-            max_sequence_length=64,
-        )
-        folder = os.path.join(tempfile.mkdtemp(prefix="clear_tf_tiny_bert_"), "tiny_bert")
-        backbone.save_to_preset(folder)
-        tokenizer.save_to_preset(folder)
-        _FOLDER = folder
+        _FOLDER = write_tiny_text_preset(os.path.join(tempfile.mkdtemp(prefix="clear_tf_tiny_bert_"), "tiny_bert"))
     return _FOLDER

@@ -36,27 +36,10 @@ SMALL_RUN = [
 
 
 def build_text_preset(folder: str) -> str:
-    """A one-layer, width-16 random BERT with the default preset's vocabulary (keras-hub preset folder)."""
-    import keras
-    import keras_hub
+    """The tiny random BERT of the unit tests (``tiny_text_preset``), drawn with seed 0, in ``folder``."""
+    from tiny_text_preset import write_tiny_text_preset
 
-    from clear_tf import text_presets
-
-    vocabulary = os.path.join(text_presets.default_preset_path(), "vocab.txt")
-    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
-    keras.utils.set_random_seed(0)
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        dropout=0.0,
-        max_sequence_length=64,
-    )
-    backbone.save_to_preset(folder)
-    tokenizer.save_to_preset(folder)
-    return folder
+    return write_tiny_text_preset(folder, seed=0)
 
 
 def train_command(data_dir, preset, run_dir, *extra, script="train.py"):
