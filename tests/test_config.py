@@ -83,6 +83,11 @@ def test_flagfiles_parse_to_valid_configs():
     assert tacos["model"]["tcn_channels"] == [2048, 1024, 512, 256]
     assert len(anet["model"]["tcn_channels"]) == 7 and anet["model"]["tcn_kernel_size"] == 7
     assert results["ablations/clear_v.flags"]["model"]["use_tcn"] is False
+    # Every dataset flagfile's evaluation reports the paper tree (--all_ablations): its μ, ρ
+    # are picked on val after training.
+    for name in ("tacos.flags", "activitynet.flags", "charades_sta.flags", "paper/tacos.flags",
+                 "paper/activitynet.flags"):
+        assert results[name]["train"]["tune_search_on_val"] is True, name
     # The paper's objective and search beside the improved defaults (same architecture).
     for name, improved in (("tacos", tacos), ("activitynet", anet)):
         paper = results[f"paper/{name}.flags"]
