@@ -40,6 +40,12 @@ from bench_utils import environment_line, markdown_table  # noqa: E402
 
 IOUS = (0.3, 0.5, 0.7)
 TARGET_MARGIN = 30.0
+# Models whose issue sets another margin over the prior at R@1,IoU=0.5 (SLTA: issue 14).
+TARGET_MARGINS = {"slta": 20.0}
+
+
+def target_margin(name: str) -> float:
+    return TARGET_MARGINS.get(name, TARGET_MARGIN)
 
 # The papers' TACoS numbers (C3D features, R@n,IoU=m in %; None: not published).
 # CLEAR: its Table II. 2D-TAN: github.com/microsoft/2D-TAN README, "Main results on
@@ -132,7 +138,7 @@ def result_rows(entries: list[dict]) -> tuple[list[list], dict | None]:
                 f"{_count(facts['trainable'])} / {_count(facts['total'])}",
                 f"{results['train_seconds']:.0f} ({results['epochs_run']} ep.)",
                 f"{results['scored_fraction'] * facts['num_candidates']:.0f} of {facts['num_candidates']}",
-                f"{margin:+.1f} ({'met' if margin >= TARGET_MARGIN else 'NOT met'})",
+                f"{margin:+.1f} ({'met' if margin >= target_margin(entry['name']) else 'NOT met'})",
                 paper,
             ]
         )
@@ -196,9 +202,11 @@ def write_report(path: str, entries: list[dict], skipped: list[str], commands: l
     ]
     margins = [e["results"]["R@1,IoU=0.5"] - e["results"]["baseline"]["R@1,IoU=0.5"] for e in entries]
     if entries:
-        met = all(m >= TARGET_MARGIN for m in margins)
+        met = all(m >= target_margin(e["name"]) for e, m in zip(entries, margins))
         lines.append(
-            f"Target (every model >= {TARGET_MARGIN:g} points above the prior at R@1,IoU=0.5): "
+            f"Target (every model >= {TARGET_MARGIN:g} points above the prior at R@1,IoU=0.5"
+            + "".join(f"; {name} >= {value:g}" for name, value in TARGET_MARGINS.items())
+            + "): "
             f"{'met' if met else 'NOT met'} (margins: "
             + ", ".join(f"{e['name']} {m:+.1f}" for e, m in zip(entries, margins)) + ")."
         )
