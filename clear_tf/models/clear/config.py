@@ -66,12 +66,12 @@ class ClearConfig(ModelConfig):
         "more similar is enough) lets the search go below the current node.",
     )
     min_kept_share: float = config_field(
-        0.05,
+        0.1,
         "Budget of the search (method clear, either tree): the share of the candidates, "
         "0-1, that the fine head ranks at least. The node the search stops on is topped up "
         "with the candidates of highest coarse score, ceil(share x candidates) of them, so "
         "that NMS still finds top_k distinct moments; 0 adds none (with --coarse_peaks=0: "
-        "the node alone, Algorithm 1). The default is picked on the demo's val split.",
+        "the node alone, Algorithm 1). The default is picked on the demo's val split (two seeds).",
     )
     coarse_peaks: int = config_field(
         5,
@@ -79,7 +79,7 @@ class ClearConfig(ModelConfig):
         "moments of the coarse map, the best coarse candidates that survive greedy NMS at "
         "--coarse_peak_iou, so that NMS on the fine scores can still return top_k distinct "
         "moments spread over the video; 0 adds none. The default is picked on the demo's "
-        "val split.",
+        "val split (two seeds).",
     )
     coarse_peak_iou: float = config_field(
         0.4,
