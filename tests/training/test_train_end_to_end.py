@@ -125,3 +125,28 @@ def test_a_two_replica_run_killed_mid_epoch_ends_as_an_uninterrupted_one(data_di
             # The loss means of the resumed epoch are put back in per-replica shares:
             # the same sums, rounded in another order.
             assert float(row[key]) == pytest.approx(float(value), rel=1e-5), (row["epoch"], key)
+
+
+def test_tune_search_on_val_picks_mu_and_rho_that_the_test_and_later_evaluations_use(data_dir, tmp_path):
+    from clear_tf.models.clear.threshold_search import MU_GRID, RHO_GRID
+
+    run_dir = tmp_path / "run"
+    # Starting values outside the grid: a run that skipped the tuning would keep them.
+    _run("train.py", data_dir, run_dir, "--epochs=1", "--steps_per_epoch=2", "--mu=-0.2", "--rho=0.2",
+         "--tune_search_on_val")
+    tuned = json.loads((run_dir / "progress.json").read_text())["tuned"]
+    assert set(tuned) == {"mu", "rho"}
+    assert tuned["mu"] in MU_GRID and tuned["rho"] in RHO_GRID and tuned["mu"] < tuned["rho"]
+    saved = json.loads((run_dir / "config.json").read_text())["model"]
+    assert (saved["mu"], saved["rho"]) == (tuned["mu"], tuned["rho"])
+    assert (run_dir / "results.json").exists()
+    # evaluate.py on the run folder alone (no flagfile) reads the tuned values.
+    data_dir, preset = data_dir
+    done = subprocess.run(
+        [sys.executable, "evaluate.py", f"--run_dir={run_dir}", f"--data_dir={data_dir}",
+         f"--text_preset={preset}", "--all_ablations"],
+        cwd=REPO, capture_output=True, text=True, timeout=400,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    paper = json.loads((run_dir / "eval_clear_paper.json").read_text())
+    assert (paper["mu"], paper["rho"]) == (tuned["mu"], tuned["rho"])
