@@ -26,12 +26,13 @@ candidates; the search never looks at fine scores.
 
 The budget (either tree): a node around one point of the video holds few distinct
 moments after NMS, so R@5 suffers when the search stops on a small node. Two additions
-to the kept set, each off by default: ``min_kept_share`` s > 0 adds the ⌈s · C⌉
-candidates (C = the model's candidates) of highest coarse score, wherever they lie;
-``coarse_peaks`` K > 0 adds the K best *distinct* coarse moments (greedy NMS on the
-coarse scores at ``coarse_peak_iou``), so that the fine head ranks at least K moments
-that NMS will not merge. The coarse scores are already computed for the search, so the
-budget costs only the fine head's work on the added candidates.
+to the kept set (off at 0, this function's default; ``ClearConfig`` turns both on):
+``min_kept_share`` s > 0 adds the ⌈s · C⌉ candidates (C = the model's candidates) of
+highest coarse score, wherever they lie; ``coarse_peaks`` K > 0 adds the K best
+*distinct* coarse moments (greedy NMS on the coarse scores at ``coarse_peak_iou``), so
+that the fine head ranks at least K moments that NMS will not merge. The coarse scores
+are already computed for the search, so the budget costs only the fine head's work on
+the added candidates.
 
 Why the binary tree does not apply the η rule to span anchors (a deviation from the
 letter of DESIGN §5, which leaves the binary tree's node scores open): η compares the
