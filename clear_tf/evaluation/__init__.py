@@ -3,12 +3,14 @@
 from clear_tf.evaluation.evaluator import EvalResult, evaluate_videos, format_table, protocol_description
 from clear_tf.evaluation.videos import EvalVideo, prepare_videos
 from clear_tf.evaluation.baseline import prior_baseline_metrics
+from clear_tf.evaluation.oracle import oracle_metrics
 
 __all__ = [
     "EvalResult",
     "EvalVideo",
     "evaluate_videos",
     "format_table",
+    "oracle_metrics",
     "prepare_videos",
     "prior_baseline_metrics",
     "protocol_description",

@@ -138,8 +138,9 @@ def protocol_description(config: Config) -> str:
     )
 
 
-def format_table(rows: dict, baseline: dict | None = None) -> str:
-    """A Markdown table: one row per method (name → summary), the baseline last.
+def format_table(rows: dict, baseline: dict | None = None, oracle: dict | None = None) -> str:
+    """A Markdown table: one row per method (name → summary), the baseline last, then the
+    oracle of a synthetic dataset that stores the generator's labels (``oracle.py``).
 
     Columns: every R@n,IoU=m and mIoU (percent), then R_A (ms per query) and the share
     of candidates the fine head scored (percent).
@@ -152,4 +153,6 @@ def format_table(rows: dict, baseline: dict | None = None) -> str:
         table[name] = row
     if baseline:
         table["query-blind prior"] = baseline
+    if oracle:
+        table["oracle (generator's labels)"] = oracle
     return metrics_lib.results_table(table)

@@ -10,6 +10,7 @@ from absl import logging
 
 from clear_tf.config import Config
 from clear_tf.evaluation.baseline import prior_baseline_metrics
+from clear_tf.evaluation.oracle import oracle_metrics
 from clear_tf.evaluation.evaluator import EvalResult, evaluate_videos, format_table, protocol_description
 from clear_tf.evaluation.videos import prepare_videos
 from clear_tf.models import load_model as load_saved_model
@@ -73,6 +74,7 @@ def run_evaluation(
         tune_on_validation(model, config)
     videos = prepare_videos(config, split)
     baseline = prior_baseline_metrics(config, videos)
+    oracle = oracle_metrics(config, split)  # None unless the dataset stores generator labels
     if all_ablations:
         rows = type(model).ablation_rows()
     else:
@@ -81,7 +83,7 @@ def run_evaluation(
     for name, (method, options) in rows.items():
         result = evaluate_videos(model, videos, config, inference=method, **options)
         summaries[name] = write_result(run, result, config, baseline, split)
-    table = format_table(summaries, baseline)
+    table = format_table(summaries, baseline, oracle)
     print(f"\n{config.data.dataset} / {split} ({protocol_description(config)})\n{table}")
     logging.info("Evaluation written to %s", run.root)
     if export_dir:

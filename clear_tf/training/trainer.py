@@ -388,6 +388,7 @@ def _test(config: Config, run: RunDir, progress: dict) -> dict:
     test_videos = evaluation.prepare_videos(config, config.data.test_split)
     result = evaluation.evaluate_videos(best, test_videos, config)
     baseline = evaluation.prior_baseline_metrics(config, test_videos)
+    oracle = evaluation.oracle_metrics(config, config.data.test_split)
     crash_point("test_evaluation")
     results = {
         "model": config.model_name,
@@ -400,8 +401,12 @@ def _test(config: Config, run: RunDir, progress: dict) -> dict:
         **result.summary(),
         "baseline": baseline,
     }
+    if oracle:
+        results["oracle"] = oracle
     write_json_atomic(run.results, results)
-    logging.info("Test results:\n%s", evaluation.format_table({result.method: result.summary()}, baseline))
+    logging.info(
+        "Test results:\n%s", evaluation.format_table({result.method: result.summary()}, baseline, oracle)
+    )
     return results
 
 

@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 from clear_tf_datasets import common
 from clear_tf_datasets.generation_report import GenerationReport
 from clear_tf_datasets.synthetic_moments import generator
+from clear_tf_datasets.synthetic_moments import realistic
 from clear_tf_datasets.synthetic_moments import regions
 
 
@@ -26,6 +27,10 @@ class SyntheticMomentsConfig(tfds.core.BuilderConfig):
             units' objects as separate regions, unit features of the global view);
             0 (default) writes no regions.
         region_dim: D_r of the region features.
+        realistic: a preset of `realistic.py` ("tacos_like", "anet_like"): videos and
+            queries with the real dataset's statistics, plus the generator's labels
+            (`unit_labels`, per query `actions` / `occurrence`) for the oracle; "" (default)
+            is the cooking benchmark of `generator.py`.
     """
 
     seed: int = 0
@@ -35,6 +40,7 @@ class SyntheticMomentsConfig(tfds.core.BuilderConfig):
     feature_dim: int = 256
     num_regions: int = 0
     region_dim: int = 32
+    realistic: str = ""
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
@@ -66,6 +72,40 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             num_videos={"train": 24, "val": 8, "test": 8},
             num_regions=4,
         ),
+        SyntheticMomentsConfig(
+            name="tacos_like",
+            description=(
+                "75/27/25 videos with the statistics of TACoS (realistic.py): ~143 queries "
+                "per video, short overlapping moments, 4096-d unit features."
+            ),
+            num_videos=dict(realistic.TACOS_LIKE.num_videos),
+            feature_dim=4096,
+            realistic="tacos_like",
+        ),
+        SyntheticMomentsConfig(
+            name="tacos_like_small",
+            description="3/2/2 videos of the tacos_like distribution with 64-d features, for tests.",
+            num_videos={"train": 3, "val": 2, "test": 2},
+            feature_dim=64,
+            realistic="tacos_like",
+        ),
+        SyntheticMomentsConfig(
+            name="anet_like",
+            description=(
+                "600/150/150 videos with the statistics of ActivityNet Captions "
+                "(realistic.py): ~3.6 long queries per video, 500-d unit features."
+            ),
+            num_videos=dict(realistic.ANET_LIKE.num_videos),
+            feature_dim=500,
+            realistic="anet_like",
+        ),
+        SyntheticMomentsConfig(
+            name="anet_like_small",
+            description="12/4/4 videos of the anet_like distribution with 32-d features, for tests.",
+            num_videos={"train": 12, "val": 4, "test": 4},
+            feature_dim=32,
+            realistic="anet_like",
+        ),
     ]
     DEFAULT_BUILDER_CONFIG_NAME = "default"
 
@@ -75,6 +115,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
+        if config.realistic:
+            return self.dataset_info_from_configs(features=realistic.example_features(config.feature_dim))
         features = common.moment_features(config.feature_dim)
         if config.num_regions:
             features = regions.with_region_features(features, config.num_regions, config.region_dim)
@@ -88,6 +130,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         config = self.builder_config
         if config.num_regions:
             yield from self._generate_region_examples(split)
+            return
+        if config.realistic:
+            yield from self._generate_realistic_examples(split)
             return
         report = GenerationReport(self.name, split)
         self.generation_reports[split] = report
@@ -133,4 +178,20 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                     for query in video.queries
                 ],
             }
+        report.log()
+
+    def _generate_realistic_examples(self, split):
+        """The `tacos_like` / `anet_like` variants: the schema plus the generator's labels."""
+        config = self.builder_config
+        report = GenerationReport(self.name, split)
+        self.generation_reports[split] = report
+        params = realistic.PRESETS[config.realistic]
+        for video in realistic.generate_split(
+            params, split, config.num_videos[split], config.seed, config.feature_dim
+        ):
+            report.add("videos_annotated")
+            report.add("queries_annotated", len(video.queries))
+            report.add("videos_written")
+            report.add("queries_written", len(video.queries))
+            yield video.video_id, realistic.to_example(video)
         report.log()
