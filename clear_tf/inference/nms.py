@@ -100,11 +100,12 @@ def greedy_nms(
         at_best = remaining & (scores >= best_score)
         best = tf.reduce_min(tf.where(at_best, positions, num_segments), axis=1)
         best = tf.where(any_left, best, 0)
-        rows = tf.stack([tf.range(num_lists), best], axis=1)
-        kept_start = tf.gather_nd(clip_starts, rows)[:, tf.newaxis]
-        kept_end = tf.gather_nd(clip_ends, rows)[:, tf.newaxis]
+        # The kept segment's bounds, read without a gather (an empty list has none).
+        is_best = positions == best[:, tf.newaxis]
+        kept_start = tf.reduce_sum(tf.where(is_best, clip_starts, 0), axis=1, keepdims=True)
+        kept_end = tf.reduce_sum(tf.where(is_best, clip_ends, 0), axis=1, keepdims=True)
         remaining &= ~suppresses(kept_start, kept_end, clip_starts, clip_ends, iou_threshold)
-        remaining &= positions != best[:, tf.newaxis]
+        remaining &= ~is_best
         indices.append(best)
         valid.append(any_left)
     if not indices:

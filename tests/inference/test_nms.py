@@ -116,3 +116,9 @@ def test_minus_inf_scores_are_never_selected():
     kept = temporal_nms(STARTS, ENDS, scores, iou_threshold=1.0, max_outputs=4)
     assert kept.numpy().tolist() == [0, 2, 3]
     assert reference_nms(STARTS, ENDS, scores, 1.0, 4) == [0, 2, 3]
+
+
+def test_an_empty_list_keeps_nothing():
+    kept = temporal_nms(np.zeros([0], "int32"), np.zeros([0], "int32"), np.zeros([0], "float32"),
+                        iou_threshold=0.4, max_outputs=3)
+    assert kept.numpy().tolist() == []
