@@ -89,6 +89,12 @@ def test_train_then_evaluate_on_two_replicas(data_dir, tmp_path):
         for key in ("R@1,IoU=0.5", "mIoU", "baseline", "R_T", "R_A", "scored_fraction", "num_queries", "protocol"):
             assert key in summary, (name, key)
     assert json.loads((run_dir / "eval_clear_c.json").read_text())["scored_fraction"] == 0.0
+    # evaluate.py gives the test numbers train.py wrote for the same model and method.
+    assert results["inference"] == "clear" and results["tree"] == "binary"
+    binary = json.loads((run_dir / "eval_clear_binary.json").read_text())
+    assert binary["num_queries"] == results["num_queries"]
+    for key in ("R@1,IoU=0.5", "R@5,IoU=0.5", "mIoU", "scored_fraction"):
+        assert binary[key] == pytest.approx(results[key], abs=0.01), key
     assert json.loads((run_dir / "eval_clear_f.json").read_text())["scored_fraction"] == 1.0
     first = json.loads((run_dir / "predictions_clear_f.jsonl").read_text().splitlines()[0])
     assert {"video_id", "query", "ground_truth", "start", "end", "score"} <= set(first)
