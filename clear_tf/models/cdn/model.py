@@ -7,6 +7,7 @@ import keras
 from clear_tf import text_presets
 from clear_tf.layers import CandidateMask, QueryMomentFusion
 from clear_tf.models.base import TwoTowerLocalizer
+from clear_tf.models.iou_map_training import IoUMapTraining
 from clear_tf.models.cdn import stats
 from clear_tf.models.cdn.config import CDNConfig
 from clear_tf.models.cdn.dynamic_map_conv import DynamicMapConv
@@ -20,7 +21,6 @@ from clear_tf.models.tan2d.model import (
     map_video_encoder,
     query_towers,
     rank_all_candidates,
-    rescaled_bce_losses,
 )
 from clear_tf.models.tan2d.sparse_layout import tan2d_candidates
 
@@ -28,7 +28,7 @@ METHOD = "cdn"
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class CDN(TwoTowerLocalizer):
+class CDN(IoUMapTraining, TwoTowerLocalizer):
     """Cross-modal dynamic network: 2D-TAN with query-generated kernels and frame attention.
 
     Video: unit features [B, N, D] → 1×1 conv + ReLU → ``SequentialFrameAttention``
@@ -203,8 +203,6 @@ class CDN(TwoTowerLocalizer):
     inference_methods = (METHOD,)
     method_options = {METHOD: ()}
     validation_method = METHOD
-    # One output: Keras logs its loss as "loss" alone.
-    loss_aliases = {"loss": "bce"}
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "CDN":
@@ -229,13 +227,9 @@ class CDN(TwoTowerLocalizer):
         )
 
     @classmethod
-    def training_targets(cls, batch: dict, config) -> dict:
-        """The IoU map of every query slot, which the loss rescales."""
-        return {"logits": batch["iou_map"]}
-
-    def build_losses(self, config) -> tuple[dict, dict]:
-        """CDN's ``bce_rescale_loss`` (2D-TAN's): BCE on the IoU rescaled between min_iou and max_iou."""
-        return rescaled_bce_losses(config.model)
+    def loss_candidates(cls, model_config) -> dict:
+        """CDN's ``bce_rescale_loss`` is 2D-TAN's: over the sparse map's candidates only."""
+        return candidate_set(model_config.pooling_counts)
 
     @classmethod
     def describe_training(cls, config) -> str:

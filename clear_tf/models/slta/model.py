@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from clear_tf import moments
 from clear_tf.layers import CandidateMask, ClipPooling
-from clear_tf.losses import FineAlignmentLoss
 from clear_tf.models.base import MomentLocalizer
+from clear_tf.models.iou_map_training import IoUMapTraining
 from clear_tf.models.slta import stats
 from clear_tf.models.slta.config import SLTAConfig
 from clear_tf.models.slta.cross_modal_fusion import CrossModalFusion
@@ -45,7 +45,7 @@ def region_setting(config) -> tuple[int, int] | None:
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class SLTA(MomentLocalizer):
+class SLTA(IoUMapTraining, MomentLocalizer):
     """Spatial and language-temporal attention (SLTA) over the candidates of the moment map.
 
     Video input: one packed array [B, N, D + O·D_r], the unit features then the O region
@@ -237,7 +237,6 @@ class SLTA(MomentLocalizer):
     inference_methods = (METHOD,)
     method_options = {METHOD: ()}
     validation_method = METHOD
-    loss_aliases = {"loss": "bce"}
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "SLTA":
@@ -280,16 +279,6 @@ class SLTA(MomentLocalizer):
         if region_features is None or not model_config.use_regions:
             return features
         return pack_regions(features, region_features)
-
-    @classmethod
-    def training_targets(cls, batch: dict, config) -> dict:
-        """The IoU map of every query slot, which the loss rescales."""
-        return {"logits": batch["iou_map"]}
-
-    def build_losses(self, config) -> tuple[dict, dict]:
-        """BCE on the IoU of every candidate, rescaled between min_iou and max_iou."""
-        settings = config.model
-        return {"logits": FineAlignmentLoss(min_iou=settings.min_iou, max_iou=settings.max_iou)}, {"logits": 1.0}
 
     @classmethod
     def describe_training(cls, config) -> str:

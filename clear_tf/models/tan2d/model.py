@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from clear_tf import text_presets
 from clear_tf.layers import CandidateMask, ClipPooling, MomentMap, QueryMomentFusion, SentenceEncoder
-from clear_tf.losses import FineAlignmentLoss
 from clear_tf.models.base import TwoTowerLocalizer
+from clear_tf.models.iou_map_training import IoUMapTraining
 from clear_tf.models.tan2d import stats
 from clear_tf.models.tan2d.config import VARIANTS, TAN2DConfig
 from clear_tf.models.tan2d.map_conv import MapConv
@@ -88,7 +88,7 @@ def full_graph_inputs(num_pre_clips, feature_dim) -> dict:
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class TAN2D(TwoTowerLocalizer):
+class TAN2D(IoUMapTraining, TwoTowerLocalizer):
     """2D temporal adjacent network (2D-TAN): moment map, Hadamard fusion, masked convolutions.
 
     Video: unit features [B, N, D] → 1×1 conv + ReLU → average pooling to L clips →
@@ -232,8 +232,6 @@ class TAN2D(TwoTowerLocalizer):
     inference_methods = (METHOD,)
     method_options = {METHOD: ()}
     validation_method = METHOD
-    # One output: Keras logs its loss as "loss" alone.
-    loss_aliases = {"loss": "bce"}
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "TAN2D":
@@ -253,13 +251,9 @@ class TAN2D(TwoTowerLocalizer):
         )
 
     @classmethod
-    def training_targets(cls, batch: dict, config) -> dict:
-        """The IoU map of every query slot, which the loss rescales."""
-        return {"logits": batch["iou_map"]}
-
-    def build_losses(self, config) -> tuple[dict, dict]:
-        """2D-TAN's ``bce_rescale_loss``: BCE on the IoU rescaled between min_iou and max_iou."""
-        return rescaled_bce_losses(config.model)
+    def loss_candidates(cls, model_config) -> dict:
+        """The loss averages over the sparse map's candidates only."""
+        return candidate_set(model_config.pooling_counts)
 
     @classmethod
     def describe_training(cls, config) -> str:
@@ -289,14 +283,6 @@ def _interaction_outputs(layers: dict, position_map, queries, training=None) -> 
 def describe_rescaled_bce(name: str, settings) -> str:
     """The training phrase of a model trained by 2D-TAN's rescaled BCE (``describe_training``)."""
     return f"{name} {settings.variant.capitalize()}, BCE on the IoU rescaled {settings.min_iou:g}–{settings.max_iou:g}"
-
-
-def rescaled_bce_losses(settings) -> tuple[dict, dict]:
-    """``logits`` → ``FineAlignmentLoss`` over the sparse candidates (2D-TAN and CDN)."""
-    loss = FineAlignmentLoss(
-        min_iou=settings.min_iou, max_iou=settings.max_iou, **candidate_set(settings.pooling_counts)
-    )
-    return {"logits": loss}, {"logits": 1.0}
 
 
 def single_video_logits(model, video, queries) -> tf.Tensor:
