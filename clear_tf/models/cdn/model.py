@@ -7,28 +7,24 @@ import keras
 from clear_tf import text_presets
 from clear_tf.layers import CandidateMask, QueryMomentFusion
 from clear_tf.models.base import TwoTowerLocalizer
-from clear_tf.models.iou_map_training import IoUMapTraining
 from clear_tf.models.cdn import stats
 from clear_tf.models.cdn.config import CDNConfig
 from clear_tf.models.cdn.dynamic_map_conv import DynamicMapConv
 from clear_tf.models.cdn.frame_attention import SequentialFrameAttention
 from clear_tf.models.tan2d.model import (
     INVALID_LOGIT,
-    candidate_probabilities,
-    candidate_set,
-    describe_rescaled_bce,
     full_graph_inputs,
     map_video_encoder,
     query_towers,
-    rank_all_candidates,
 )
 from clear_tf.models.tan2d.sparse_layout import tan2d_candidates
+from clear_tf.models.tan2d.sparse_map_localizer import SparseMapLocalizer, candidate_set
 
 METHOD = "cdn"
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class CDN(IoUMapTraining, TwoTowerLocalizer):
+class CDN(SparseMapLocalizer, TwoTowerLocalizer):
     """Cross-modal dynamic network: 2D-TAN with query-generated kernels and frame attention.
 
     Video: unit features [B, N, D] → 1×1 conv + ReLU → ``SequentialFrameAttention``
@@ -200,9 +196,8 @@ class CDN(IoUMapTraining, TwoTowerLocalizer):
     # === The MomentLocalizer contract ===
 
     config_class = CDNConfig
-    inference_methods = (METHOD,)
-    method_options = {METHOD: ()}
-    validation_method = METHOD
+    display_name = "CDN"
+    method = METHOD
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "CDN":
@@ -225,27 +220,6 @@ class CDN(IoUMapTraining, TwoTowerLocalizer):
             text_pooling=model.text_pooling,
             text_trainable=model.text_trainable,
         )
-
-    @classmethod
-    def loss_candidates(cls, model_config) -> dict:
-        """CDN's ``bce_rescale_loss`` is 2D-TAN's: over the sparse map's candidates only."""
-        return candidate_set(model_config.pooling_counts)
-
-    @classmethod
-    def describe_training(cls, config) -> str:
-        """E.g. "CDN Pool, BCE on the IoU rescaled 0.3–0.7"."""
-        return describe_rescaled_bce("CDN", config.model)
-
-    @classmethod
-    def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
-        return {"CDN": (METHOD, {})}
-
-    def score_candidates(self, video, queries, *, method: str, **options):
-        """Every candidate scored (no pruning): ``(sigmoid(logits), candidates, 1)``."""
-        return rank_all_candidates(self, video, queries, method, METHOD)
-
-    def score_maps(self, video, queries):
-        return candidate_probabilities(self, video, queries)
 
     def model_stats(self, num_tokens: int = 32) -> dict:
         return stats.model_stats(self, num_tokens)

@@ -8,7 +8,7 @@ import tensorflow as tf
 from clear_tf import text_presets
 from clear_tf.layers import CandidateMask, ClipPooling, MomentMap, QueryMomentFusion, SentenceEncoder
 from clear_tf.models.base import TwoTowerLocalizer
-from clear_tf.models.iou_map_training import IoUMapTraining
+from clear_tf.models.tan2d.sparse_map_localizer import SparseMapLocalizer, candidate_set
 from clear_tf.models.tan2d import stats
 from clear_tf.models.tan2d.config import VARIANTS, TAN2DConfig
 from clear_tf.models.tan2d.map_conv import MapConv
@@ -17,11 +17,6 @@ from clear_tf.models.tan2d.sparse_prop_conv import SparsePropConv
 
 INVALID_LOGIT = -1e4
 METHOD = "tan2d"
-
-
-def candidate_set(pooling_counts) -> dict:
-    """Keyword arguments of the shared candidate-set layers and losses for 2D-TAN's sparse map."""
-    return {"sparse": True, "pooling_counts": [int(c) for c in pooling_counts], "num_anchors": 0}
 
 
 def moment_features(variant: str, hidden_dim: int, pooling_counts, name: str = "moment_map"):
@@ -88,7 +83,7 @@ def full_graph_inputs(num_pre_clips, feature_dim) -> dict:
 
 
 @keras.saving.register_keras_serializable(package="clear_tf")
-class TAN2D(IoUMapTraining, TwoTowerLocalizer):
+class TAN2D(SparseMapLocalizer, TwoTowerLocalizer):
     """2D temporal adjacent network (2D-TAN): moment map, Hadamard fusion, masked convolutions.
 
     Video: unit features [B, N, D] → 1×1 conv + ReLU → average pooling to L clips →
@@ -229,9 +224,8 @@ class TAN2D(IoUMapTraining, TwoTowerLocalizer):
     # === The MomentLocalizer contract ===
 
     config_class = TAN2DConfig
-    inference_methods = (METHOD,)
-    method_options = {METHOD: ()}
-    validation_method = METHOD
+    display_name = "2D-TAN"
+    method = METHOD
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "TAN2D":
@@ -250,27 +244,6 @@ class TAN2D(IoUMapTraining, TwoTowerLocalizer):
             text_trainable=model.text_trainable,
         )
 
-    @classmethod
-    def loss_candidates(cls, model_config) -> dict:
-        """The loss averages over the sparse map's candidates only."""
-        return candidate_set(model_config.pooling_counts)
-
-    @classmethod
-    def describe_training(cls, config) -> str:
-        """E.g. "2D-TAN Pool, BCE on the IoU rescaled 0.3–0.7"."""
-        return describe_rescaled_bce("2D-TAN", config.model)
-
-    @classmethod
-    def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
-        return {"2D-TAN": (METHOD, {})}
-
-    def score_candidates(self, video, queries, *, method: str, **options):
-        """Every candidate scored (no pruning): ``(sigmoid(logits), candidates, 1)``."""
-        return rank_all_candidates(self, video, queries, method, METHOD)
-
-    def score_maps(self, video, queries):
-        return candidate_probabilities(self, video, queries)
-
     def model_stats(self, num_tokens: int = 32) -> dict:
         return stats.model_stats(self, num_tokens)
 
@@ -278,29 +251,3 @@ class TAN2D(IoUMapTraining, TwoTowerLocalizer):
 def _interaction_outputs(layers: dict, position_map, queries, training=None) -> dict:
     fused = layers["normalize"](layers["fusion"]([queries, position_map]))
     return {"logits": layers["logits"](layers["map_conv"](fused, training=training))}
-
-
-def describe_rescaled_bce(name: str, settings) -> str:
-    """The training phrase of a model trained by 2D-TAN's rescaled BCE (``describe_training``)."""
-    return f"{name} {settings.variant.capitalize()}, BCE on the IoU rescaled {settings.min_iou:g}–{settings.max_iou:g}"
-
-
-def single_video_logits(model, video, queries) -> tf.Tensor:
-    """Logits [M, L, L] of M queries q [M, d] on one video's J [L, L, d] (the full graph's head)."""
-    outputs = model.interaction_outputs(video[tf.newaxis], queries[tf.newaxis], training=False)
-    return tf.cast(outputs["logits"][0], tf.float32)
-
-
-def rank_all_candidates(model, video, queries, method: str, expected: str):
-    """``score_candidates`` of a model that ranks every candidate (2D-TAN, CDN)."""
-    if method != expected:
-        raise ValueError(f"unknown inference method {method!r}; expected {expected!r}")
-    num_queries = tf.shape(queries)[0]
-    scores = tf.sigmoid(single_video_logits(model, video, queries))
-    return scores, model.valid_candidates(num_queries), tf.ones([num_queries], tf.float32)
-
-
-def candidate_probabilities(model, video, queries) -> tf.Tensor:
-    """sigmoid(logits) [M, L, L], 0 outside the candidates (``score_maps``)."""
-    scores = tf.sigmoid(single_video_logits(model, video, queries))
-    return tf.where(model.valid_candidates(tf.shape(queries)[0]), scores, tf.zeros_like(scores))
