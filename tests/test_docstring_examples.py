@@ -24,6 +24,7 @@ import clear_tf
 WITH_EXAMPLES = {
     "clear_tf.data.query_tokenizer",
     "clear_tf.data.sentence_vectors",
+    "clear_tf.evaluation.oracle",
     "clear_tf.flagfile",
     "clear_tf.layers.candidate_mask",
     "clear_tf.layers.clip_pooling",
@@ -34,6 +35,10 @@ WITH_EXAMPLES = {
     "clear_tf.losses.fine_alignment_loss",
     "clear_tf.metrics.moment_prior_baseline",
     "clear_tf.metrics.table",
+    "clear_tf.models.cdn.dynamic_conv",
+    "clear_tf.models.cdn.dynamic_map_conv",
+    "clear_tf.models.cdn.frame_attention",
+    "clear_tf.models.cdn.model",
     "clear_tf.models.clear.anchor_gather",
     "clear_tf.models.clear.bi_tcn",
     "clear_tf.models.clear.coarse_alignment_loss",
@@ -47,6 +52,10 @@ WITH_EXAMPLES = {
     "clear_tf.models.slta.query_moment_map",
     "clear_tf.models.slta.spatial_attention",
     "clear_tf.models.slta.word_encoder",
+    "clear_tf.models.tan2d.map_conv",
+    "clear_tf.models.tan2d.model",
+    "clear_tf.models.tan2d.sparse_layout",
+    "clear_tf.models.tan2d.sparse_prop_conv",
     "clear_tf.run_dir",
     "clear_tf_datasets.generation_report",
 }
@@ -54,28 +63,9 @@ WITH_EXAMPLES = {
 # Examples that load the real all-MiniLM-L6-v2 (seconds to load): run in the slow tier.
 NEEDS_BERT = {"clear_tf.data.sentence_vectors"}
 
-# Modules whose docstrings are maintained outside this test's scope. Their examples
-# are run too, but a failure is reported as an expected failure (naming the count)
-# instead of failing the suite, until their owners make them run; then the xfail
-# turns into a pass. Remove a prefix once all its modules' examples run.
-OWNED_ELSEWHERE = (
-    "clear_tf.export.checks",
-    "clear_tf.export.client",
-    "clear_tf.export.request",
-    "clear_tf.export.saved_model",
-    "clear_tf.localize",
-    "clear_tf.models.cdn",
-    "clear_tf.models.tan2d",
-    "clear_tf.training",
-    "clear_tf.video",
-)
 
 # Modules that cannot be imported here at all (none today); each names what is missing.
 UNIMPORTABLE: dict[str, str] = {}
-
-
-def _owned_elsewhere(name: str) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in OWNED_ELSEWHERE)
 
 
 def _modules() -> list[str]:
@@ -101,10 +91,6 @@ def test_docstring_examples_run(module_name, monkeypatch, tmp_path):
         module, report=True, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     )
     failed = f"{result.failed} of {result.attempted} examples of {module_name} failed (see stdout)"
-    if _owned_elsewhere(module_name):
-        if result.failed:
-            pytest.xfail(failed)
-        return
     assert result.failed == 0, failed
     if module_name in WITH_EXAMPLES:
         assert result.attempted >= 1, f"{module_name} lost its examples"
@@ -115,4 +101,3 @@ def test_docstring_examples_run(module_name, monkeypatch, tmp_path):
 def test_the_lists_name_real_modules():
     modules = set(_modules())
     assert WITH_EXAMPLES <= modules and NEEDS_BERT <= WITH_EXAMPLES
-    assert not any(_owned_elsewhere(name) for name in WITH_EXAMPLES)

@@ -35,12 +35,11 @@ class Localizer:
         export_dir: a SavedModel folder (``<base>/<version>``) or a model base path, in
             which case the highest numbered version is loaded.
 
-    Example:
+    Example (needs an export, e.g. the one ``make demo`` writes; not run as a doctest)::
 
-    >>> localizer = Localizer("runs/demo/export")
-    >>> results = localizer.localize(features, 42.0, ["a person opens the fridge"])
-    >>> results[0]["moments"][0]
-    {'start': 6.5, 'end': 13.1, 'score': 0.83}
+        localizer = Localizer("runs/demo/export")
+        results = localizer.localize(features, 42.0, ["a person opens the fridge"])
+        results[0]["moments"][0]  # {'start': ..., 'end': ..., 'score': ...}
     """
 
     def __init__(self, export_dir: str | os.PathLike):

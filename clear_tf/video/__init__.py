@@ -2,11 +2,11 @@
 
 ``extract_video_features(path, encoder)`` decodes a video with PyAV, samples its frames
 at a fixed rate, encodes them with a keras-hub image encoder (default: the CLIP
-ViT-B/32 image tower) and averages them into units:
+ViT-B/32 image tower) and averages them into units (needs a video file and the
+encoder's weights; not run as a doctest)::
 
->>> features, duration = extract_video_features("cooking.mp4", "clip_vit_base_patch32")
->>> features.shape  # one 512-d unit per second
-(183, 512)
+    features, duration = extract_video_features("cooking.mp4", "clip_vit_base_patch32")
+    features.shape  # (units, 512): one 512-d unit per second
 
 Modules: ``units`` (the sampling and pooling rule), ``decode`` (PyAV), ``encoder``
 (keras-hub presets), ``extract`` (the three together), ``features_file`` (the HDF5
