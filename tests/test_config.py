@@ -54,28 +54,45 @@ def test_flagfiles_exist_for_the_paper_settings():
     assert {"tacos.flags", "activitynet.flags", "demo.flags", "clear_v.flags"} <= names
 
 
-def _flags_to_config(*args):
-    """Parses flags in a fresh interpreter (absl flags are process-global)."""
-    code = (
-        "import sys, json; from absl import flags; from clear_tf import cli; cli.define_flags();"
-        "argv = flags.FLAGS(sys.argv);"
-        "c = cli.config_or_usage_error(argv); print(json.dumps(c.to_dict()))"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
+# Parses each argument list (a JSON list of lists on stdin) from the flags' defaults, one
+# interpreter for all (``unparse_flags`` resets every flag), and prints one JSON line
+# each: the config, or the one-line error the command line would print.
+_PARSE_EACH = """
+import contextlib, io, json, sys
+from absl import flags
+from clear_tf import cli
+cli.define_flags()
+for args in json.loads(sys.stdin.read()):
+    flags.FLAGS.unparse_flags()
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):
+            config = cli.config_or_usage_error(flags.FLAGS(["prog", *args]))
+        print(json.dumps({"config": config.to_dict()}))
+    except SystemExit:
+        print(json.dumps({"error": errors.getvalue()}))
+"""
 
 
 def test_flagfiles_parse_to_valid_configs():
     import json
 
+    # The ablations modify a dataset flagfile; the other files stand alone.
+    arguments = [
+        (["--flagfile=configs/tacos.flags"] if path.parent.name == "ablations" else []) + [f"--flagfile={path}"]
+        for path in FLAGFILES
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _PARSE_EACH], input=json.dumps(arguments), capture_output=True,
+        text=True, cwd=REPO, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == len(FLAGFILES), done.stdout[-3000:]
     results = {}
-    for path in FLAGFILES:
-        # The ablations modify a dataset flagfile; the other files stand alone.
-        extra = ["--flagfile=configs/tacos.flags"] if path.parent.name == "ablations" else []
-        done = _flags_to_config(*extra, f"--flagfile={path}")
-        assert done.returncode == 0, f"{path}: {done.stderr[-2000:]}"
-        results[str(path.relative_to(REPO / "configs"))] = json.loads(done.stdout.strip().splitlines()[-1])
+    for path, line in zip(FLAGFILES, lines):
+        assert "config" in line, f"{path}: {line.get('error')}"
+        results[str(path.relative_to(REPO / "configs"))] = line["config"]
     tacos, anet = results["tacos.flags"], results["activitynet.flags"]
     # The paper's settings (§IV-A) and the original code's Bi-TCN.
     assert (tacos["data"]["batch_size"], tacos["train"]["learning_rate"], tacos["model"]["tree_depth"]) == (16, 1e-3, 4)
