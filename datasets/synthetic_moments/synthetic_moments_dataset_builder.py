@@ -129,69 +129,56 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(self, split):
         config = self.builder_config
         if config.num_regions:
-            yield from self._generate_region_examples(split)
-            return
-        if config.realistic:
-            yield from self._generate_realistic_examples(split)
-            return
+            examples = self._region_examples(split)
+        elif config.realistic:
+            examples = self._realistic_examples(split)
+        else:
+            examples = self._default_examples(split)
         report = GenerationReport(self.name, split)
         self.generation_reports[split] = report
+        for video_id, example in examples:
+            num_queries = len(example["queries"])
+            report.add("videos_annotated")
+            report.add("queries_annotated", num_queries)
+            report.add("videos_written")
+            report.add("queries_written", num_queries)
+            yield video_id, example
+        report.log()
+
+    def _default_examples(self, split):
+        config = self.builder_config
         for video in generator.generate_split(
             split, config.num_videos[split], config.seed, config.feature_dim
         ):
-            report.add("videos_annotated")
-            report.add("queries_annotated", len(video.queries))
-            report.add("videos_written")
-            report.add("queries_written", len(video.queries))
-            yield video.video_id, {
-                "video_id": video.video_id,
-                "features": video.features,
-                "duration": video.duration,
-                "queries": [
-                    {"sentence": query.sentence, "start": query.start, "end": query.end}
-                    for query in video.queries
-                ],
-            }
-        report.log()
+            yield video.video_id, _example(video)
 
-    def _generate_region_examples(self, split):
+    def _region_examples(self, split):
         """The `regions` variants: the example schema plus `region_features`."""
         config = self.builder_config
-        report = GenerationReport(self.name, split)
-        self.generation_reports[split] = report
         for item in regions.generate_region_split(
             split, config.num_videos[split], config.seed, config.feature_dim,
             config.num_regions, config.region_dim,
         ):
-            video = item.video
-            report.add("videos_annotated")
-            report.add("queries_annotated", len(video.queries))
-            report.add("videos_written")
-            report.add("queries_written", len(video.queries))
-            yield video.video_id, {
-                "video_id": video.video_id,
-                "features": video.features,
-                "region_features": item.region_features,
-                "duration": video.duration,
-                "queries": [
-                    {"sentence": query.sentence, "start": query.start, "end": query.end}
-                    for query in video.queries
-                ],
-            }
-        report.log()
+            yield item.video.video_id, _example(item.video, region_features=item.region_features)
 
-    def _generate_realistic_examples(self, split):
+    def _realistic_examples(self, split):
         """The `tacos_like` / `anet_like` variants: the schema plus the generator's labels."""
         config = self.builder_config
-        report = GenerationReport(self.name, split)
-        self.generation_reports[split] = report
         params = realistic.PRESETS[config.realistic]
         for video in realistic.generate_split(
             params, split, config.num_videos[split], config.seed, config.feature_dim
         ):
-            report.add("videos_annotated")
-            report.add("queries_annotated", len(video.queries))
-            report.add("videos_written")
-            report.add("queries_written", len(video.queries))
             yield video.video_id, realistic.to_example(video)
-        report.log()
+
+
+def _example(video, **extra) -> dict:
+    """The TFDS example of a generated video (``extra``: further top-level fields)."""
+    return {
+        "video_id": video.video_id,
+        "features": video.features,
+        **extra,
+        "duration": video.duration,
+        "queries": [
+            {"sentence": query.sentence, "start": query.start, "end": query.end} for query in video.queries
+        ],
+    }
