@@ -125,11 +125,17 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def _repo_relative(argument: str) -> str:
+    """``argument`` with paths inside this checkout written relative to it (reports travel)."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    return argument.replace(repo, "")
+
+
 def environment_line(versions: dict) -> str:
     """Machine, CPU model, cores, load, library versions, command and UTC date, one line."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     libraries = ", ".join(f"{name} {version}" for name, version in versions.items())
-    command = " ".join(["python"] + sys.argv)
+    command = " ".join(["python"] + [_repo_relative(arg) for arg in sys.argv])
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"_{platform.node()} ({platform.machine()}), {cpu_model()}, {os.cpu_count()} cores, "

@@ -215,3 +215,14 @@ def test_training_batch_has_a_target_for_every_loss_of_the_flagfile(flagfile):
     # The fine target is the IoU map: within [0, 1], and 0 outside the candidates i <= j.
     iou = np.asarray(y["fine_logits"])
     assert iou.min() >= 0 and iou.max() <= 1 and np.all(np.tril(np.ones((8, 8)), -1)[None, None] * iou == 0)
+
+
+def test_environment_line_writes_paths_inside_the_checkout_relative_to_it(monkeypatch):
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(bench_utils.__file__)))
+    monkeypatch.setattr(
+        sys, "argv",
+        [os.path.join(repo, "benchmarks", "compare_models.py"), f"--output={repo}/benchmarks/results/x.md", "--runs_dir=/elsewhere/runs"],
+    )
+    line = bench_utils.environment_line({})
+    assert "`python benchmarks/compare_models.py --output=benchmarks/results/x.md --runs_dir=/elsewhere/runs`" in line
+    assert repo not in line
