@@ -14,21 +14,12 @@ import subprocess
 import sys
 
 import pytest
+from training_runs import REPO, TINY_MODEL
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 TINY = [
-    "--flagfile=configs/demo.flags",
-    "--hidden_dim=16",
-    "--tcn_channels=16",
-    "--tree_depth=2",
-    "--num_pre_clips=16",
-    "--num_clips=8",
-    "--batch_size=4",
-    "--queries_per_video=2",
-    "--max_query_tokens=16",
-    "--train_splits=train[:16]",
+    *TINY_MODEL,
     "--val_split=val[:6]",
     "--test_split=test[:6]",
     "--logical_cpus=2",

@@ -12,8 +12,8 @@ import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
-# Small enough for a 2-core machine; --deterministic makes runs comparable bit for bit.
-SMALL_RUN = [
+# The demo's flags on a width-16 model and 16 training videos: small enough for a 2-core machine.
+TINY_MODEL = [
     "--flagfile=configs/demo.flags",
     "--hidden_dim=16",
     "--tcn_channels=16",
@@ -24,6 +24,11 @@ SMALL_RUN = [
     "--queries_per_video=2",
     "--max_query_tokens=16",
     "--train_splits=train[:16]",
+]
+
+# A few steps on the tiny model; --deterministic makes runs comparable bit for bit.
+SMALL_RUN = [
+    *TINY_MODEL,
     "--val_split=val[:4]",
     "--test_split=test[:4]",
     "--num_plot_queries=1",
