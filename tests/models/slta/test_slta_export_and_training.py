@@ -1,6 +1,5 @@
 """SLTA through the generic toolkit: SavedModel export + ``Localizer``, and ``train`` end to end with regions."""
 
-import csv
 import json
 import os
 
@@ -24,28 +23,12 @@ def test_export_and_localizer(tiny_text_preset, tmp_path):
 @pytest.mark.slow
 def test_train_end_to_end_with_regions(tiny_text_preset, tmp_path):
     from clear_tf.models import load_model
-    from clear_tf.training import train
 
-    config = checks.tiny_run_config("slta", tiny_text_preset, **TINY)
-    config.data.dataset = "synthetic_moments/regions_small"
-    config.data.data_dir = os.path.join(tmp_path, "tfds")
-    config.data.queries_per_video = 2
-    config.data.batch_size = 4
-    config.data.val_split = "val[:3]"
-    config.data.test_split = "test[:3]"
-    config.train.run_dir = os.path.join(tmp_path, "run")
-    config.train.epochs = 1
-    config.train.steps_per_epoch = 3
-    config.train.num_plot_queries = 1
-    results = train(config)
-    assert results["model"] == "slta" and results["num_queries"] > 0
-    assert "R@1,IoU=0.5" in results["baseline"]
-    run = config.train.run_dir
+    run = checks.check_train_end_to_end(
+        "slta", tiny_text_preset, tmp_path, dataset="synthetic_moments/regions_small", epochs=1, **TINY
+    )
     with open(os.path.join(run, "results.json")) as handle:
         saved = json.load(handle)
     assert "O = 4 regions of D_r = 32" in json.dumps(saved), saved.keys()
     model = load_model(os.path.join(run, "checkpoints", "best.keras"))
     assert (model.num_regions, model.region_dim) == (4, 32) and model.feature_dim == 256 + 4 * 32
-    with open(os.path.join(run, "history.csv"), newline="") as handle:
-        assert {"bce", "loss", "val_R@1,IoU=0.5"} <= set(next(csv.reader(handle)))
-    assert os.path.isdir(os.path.join(run, "export", "1"))

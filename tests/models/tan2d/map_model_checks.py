@@ -213,20 +213,26 @@ def build(config, feature_dim: int = 6, seed: int = 0):
     return build_model(config, feature_dim)
 
 
-def check_train_end_to_end(model_name: str, preset: str, tmp_path, **model_fields):
-    """``clear_tf.training.train`` on the small synthetic benchmark: results, checkpoints, export."""
+def check_train_end_to_end(
+    model_name: str, preset: str, tmp_path, *, dataset: str = "synthetic_moments/small", epochs: int = 2,
+    **model_fields,
+):
+    """``clear_tf.training.train`` on a small synthetic benchmark: results, checkpoints, export.
+
+    Returns the run folder, for a model's own checks of what it wrote.
+    """
     from clear_tf.models import load_model
     from clear_tf.training import train
 
     config = tiny_run_config(model_name, preset, **model_fields)
-    config.data.dataset = "synthetic_moments/small"
+    config.data.dataset = dataset
     config.data.data_dir = os.path.join(tmp_path, "tfds")
     config.data.queries_per_video = 2
     config.data.batch_size = 4
     config.data.val_split = "val[:3]"
     config.data.test_split = "test[:3]"
     config.train.run_dir = os.path.join(tmp_path, "run")
-    config.train.epochs = 2
+    config.train.epochs = epochs
     config.train.steps_per_epoch = 3
     config.train.num_plot_queries = 1
     results = train(config)
@@ -239,3 +245,4 @@ def check_train_end_to_end(model_name: str, preset: str, tmp_path, **model_field
         header = next(csv.reader(handle))
     assert {"bce", "loss", "val_R@1,IoU=0.5"} <= set(header), header
     assert os.path.isdir(os.path.join(run, "export", "1"))
+    return run
