@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from clear_tf import learning_rate
+
 
 def config_field(default, help_text: str):
     """A dataclass field whose help text becomes the absl flag's help."""
@@ -107,7 +109,15 @@ class TrainConfig:
     run_dir: str = config_field("runs/default", "Folder for config, checkpoints, logs, results and export.")
     epochs: int = config_field(200, "Maximum epochs (early stopping usually ends sooner).")
     steps_per_epoch: int = config_field(0, "Cap on steps per epoch (0: one pass over the training split).")
-    learning_rate: float = config_field(1e-3, "Adam learning rate (TACoS 1e-3, ActivityNet 5e-4).")
+    learning_rate: float = config_field(1e-3, "Adam learning rate (TACoS 1e-3, ActivityNet 5e-4); the peak when scheduled.")
+    warmup_steps: int = config_field(
+        0, "Updates of linear warm-up from ~0 to --learning_rate (0: none; CNM's reference: 400)."
+    )
+    lr_decay: str = config_field(
+        "none",
+        "After the warm-up: none (constant --learning_rate) or inverse_sqrt (--learning_rate · "
+        "sqrt(--warmup_steps / step), CNM's reference schedule).",
+    )
     early_stopping_patience: int = config_field(10, "Epochs without val improvement before stopping.")
     monitor: str = config_field("val_R@1,IoU=0.5", "Validation metric for early stopping and the best checkpoint.")
     seed: int = config_field(0, "Random seed for data order, initialisation and dropout.")
@@ -237,6 +247,9 @@ def validate(config: Config) -> None:
         raise ValueError(f"--recall_at={inference.recall_at} needs values in [1, --top_k={inference.top_k}]")
     if not data.train_splits:
         raise ValueError("--train_splits must name at least one split")
+    if config.train.warmup_steps < 0:
+        raise ValueError(f"--warmup_steps must be >= 0, got {config.train.warmup_steps}")
+    learning_rate.learning_rate(config.train.learning_rate, config.train.warmup_steps, config.train.lr_decay)
     config.model.validate(config)
 
 

@@ -26,6 +26,7 @@ WITH_EXAMPLES = {
     "clear_tf.data.sentence_vectors",
     "clear_tf.evaluation.oracle",
     "clear_tf.flagfile",
+    "clear_tf.learning_rate",
     "clear_tf.layers.candidate_mask",
     "clear_tf.layers.clip_pooling",
     "clear_tf.layers.conv_fine_head",

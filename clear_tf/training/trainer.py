@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from clear_tf import dataset_info
 from clear_tf import evaluation
+from clear_tf import learning_rate
 from clear_tf import models
 from clear_tf.config import Config
 from clear_tf.data.pipeline import QueryReport
@@ -52,10 +53,14 @@ STAGES = ("fit", "test", "export", "done")
 
 
 def compile_model(trained: keras.Model, model: models.MomentLocalizer, config: Config) -> None:
-    """Adam and the model's losses (CLEAR: Ψ = Γ₁ + αΓ₂, Eq. 9) on ``trained``'s outputs."""
+    """Adam (scheduled by --warmup_steps, --lr_decay) and the model's losses (CLEAR: Ψ = Γ₁ + αΓ₂, Eq. 9) on ``trained``'s outputs."""
     loss, loss_weights = model.build_losses(config)
     trained.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate),
+        optimizer=keras.optimizers.Adam(
+            learning_rate=learning_rate.learning_rate(
+                config.train.learning_rate, config.train.warmup_steps, config.train.lr_decay
+            )
+        ),
         loss=loss,
         loss_weights=loss_weights,
     )
