@@ -118,7 +118,11 @@ class TrainConfig:
         "After the warm-up: none (constant --learning_rate) or inverse_sqrt (--learning_rate · "
         "sqrt(--warmup_steps / step), CNM's reference schedule).",
     )
-    early_stopping_patience: int = config_field(10, "Epochs without val improvement before stopping.")
+    early_stopping_patience: int = config_field(
+        10,
+        "Epochs without val improvement before stopping; they count only once --monitor has "
+        "beaten the query-blind prior on val (a run that has not learned trains on to --epochs).",
+    )
     monitor: str = config_field("val_R@1,IoU=0.5", "Validation metric for early stopping and the best checkpoint.")
     seed: int = config_field(0, "Random seed for data order, initialisation and dropout.")
     deterministic: bool = config_field(False, "Enable TF op determinism (two CPU runs give identical results).")

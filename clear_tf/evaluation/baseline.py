@@ -19,20 +19,33 @@ def train_moments(config: Config) -> np.ndarray:
     return np.concatenate(normalized)
 
 
-def prior_baseline_metrics(config: Config, videos) -> dict:
+def prior_baseline_metrics(config: Config, videos, fitted_on=None) -> dict:
     """Fits ``MomentPriorBaseline`` on the training moments and scores it on ``videos``.
 
     The prior predicts the same top-k moments (scaled by the duration) for every query,
     so what it scores is what the dataset's moment statistics give without the query.
+
+    Args:
+        config: the run's config (protocol, training split).
+        videos: prepared videos scored.
+        fitted_on: prepared videos whose moments the prior is fitted on instead of the
+            training split's (early stopping fits it on val itself: no training
+            timestamp is read, which a weakly supervised run must not do).
     """
     settings = config.inference
+    if fitted_on is None:
+        moments = train_moments(config)
+    else:
+        moments = np.concatenate(
+            [metrics_lib.normalized_moments(v.times, np.full(v.num_queries, v.duration)) for v in fitted_on]
+        )
     prior = metrics_lib.MomentPriorBaseline(
         num_bins=config.data.num_clips,
         top_k=settings.top_k,
         iou_threshold=0.5,
         nms_threshold=settings.nms_threshold,
         strict=settings.strict_iou,
-    ).fit(train_moments(config))
+    ).fit(moments)
     durations, ground_truth = [], []
     for video in videos:
         durations.extend([video.duration] * video.num_queries)

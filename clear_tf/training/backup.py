@@ -30,6 +30,7 @@ import shutil
 import time
 import uuid
 
+from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
@@ -305,16 +306,26 @@ class ResumedEpochLogs(keras.callbacks.Callback):
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-    """``EarlyStopping`` whose best value and patience counter survive a resume.
+    """``EarlyStopping`` whose best value and patience counter survive a resume, and
+    whose patience counts only once the model has learned something.
+
+    ``learned_above`` is what the monitored metric must exceed before an epoch without
+    improvement counts (the trainer passes the query-blind prior's value on val): a run
+    whose first epochs sit at or under the prior (the fine head ranking a one-clip
+    moment first for every query, say) trains on to ``--epochs`` instead of stopping
+    and exporting a model that has not learned. Whether it has is ``best >
+    learned_above``, so a resumed run knows it from the restored best.
 
     Args:
         state: ``state()`` of the run before the crash (None: start fresh).
+        learned_above: the value to beat before patience counts (None: from the start).
         *args, **kwargs: ``keras.callbacks.EarlyStopping`` arguments.
     """
 
-    def __init__(self, *args, state: dict | None = None, **kwargs):
+    def __init__(self, *args, state: dict | None = None, learned_above: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial_state = state
+        self.learned_above = learned_above
         self._fits = 0
 
     def on_train_begin(self, logs=None):
@@ -328,6 +339,28 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
             self.best = state["best"]
             self.best_epoch = int(state["best_epoch"])
             self.stopped_epoch = int(state["stopped_epoch"])
+
+    def has_learned(self) -> bool:
+        """The best value so far exceeds ``learned_above`` (always True without one)."""
+        return self.learned_above is None or (self.best is not None and self.best > self.learned_above)
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.get_monitor_value(logs)
+        if self.has_learned() or current is None or current > self.learned_above:
+            super().on_epoch_end(epoch, logs)
+            return
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
+        logging.info(
+            "Epoch %d: %s = %.2f, not above the query-blind prior on val (%.2f): early stopping's "
+            "patience starts once it is",
+            epoch + 1,
+            self.monitor,
+            current,
+            self.learned_above,
+        )
 
     def state(self) -> dict:
         return {

@@ -302,6 +302,18 @@ def _steps_per_pass(config: Config, strategy, dataset, report: QueryReport) -> i
     return steps
 
 
+def _prior_on_val(config: Config, val_videos) -> float | None:
+    """The query-blind prior's value of ``--monitor`` on val, fitted on val's own moments
+    (no training timestamp read); None when the monitor is not one of its metrics."""
+    name = config.train.monitor.removeprefix("val_")
+    if not config.train.monitor.startswith("val_") or not val_videos:
+        return None
+    value = evaluation.prior_baseline_metrics(config, val_videos, fitted_on=val_videos).get(name)
+    if value is not None:
+        logging.info("Early stopping counts patience once %s > %.2f (the query-blind prior on val)", config.train.monitor, value)
+    return value
+
+
 def _callbacks(config, run, worker, model, trained, val_videos, position, report, restored):
     """The callbacks of ``fit``, in order, and the backup callback (the last of them)."""
     train_config = config.train
@@ -321,6 +333,7 @@ def _callbacks(config, run, worker, model, trained, val_videos, position, report
         mode="max",
         patience=train_config.early_stopping_patience,
         state=saved.get("early_stopping"),
+        learned_above=_prior_on_val(config, val_videos),
     )
     write_folder = None
     if not worker.is_chief:
