@@ -59,6 +59,8 @@ class MomentLocalizer(keras.Model):
     validation_method: ClassVar[str] = ""
     # Keras loss-log names → the paper's names, added to the training logs.
     loss_aliases: ClassVar[dict[str, str]] = {}
+    # Trained without start/end times (video–sentence pairs only); tables mark it.
+    weakly_supervised: ClassVar[bool] = False
 
     # === Building ===
 

@@ -13,6 +13,7 @@ from clear_tf.models.cnm.attention import PACKAGE
 from clear_tf.models.cnm.config import RECONSTRUCT, CNMConfig
 from clear_tf.models.cnm.decoder import TransformerDecoder
 from clear_tf.models.cnm.gaussian import GaussianHead, GaussianMask, proposal_indices, segment_score_map
+from clear_tf.models.cnm.proposal_scoring import reconstruction_scores
 from clear_tf.models.cnm.losses import IntraVideoContrastiveLoss, ReconstructionLoss, SlotTriples, WordNLL
 from clear_tf.models.cnm.slots import DropLast, FlattenSlots, ProposalBatch, ProposalFrames, RepeatForSlots
 from clear_tf.models.cnm.vocabulary import training_vocabulary
@@ -26,6 +27,8 @@ from clear_tf.models.cnm.words import (
 )
 
 METHOD = "cnm"
+# Not in the reference: candidates ranked by the trained objective (``proposal_scoring``).
+RECONSTRUCTION_METHOD = "cnm_reconstruction"
 RECONSTRUCTION = "reconstruction"
 CONTRASTIVE = "contrastive"
 
@@ -303,10 +306,20 @@ class CNM(MomentLocalizer):
     # === The MomentLocalizer contract ===
 
     config_class = CNMConfig
-    inference_methods = (METHOD,)
-    method_options = {METHOD: ()}
+    inference_methods = (METHOD, RECONSTRUCTION_METHOD)
+    method_options = {METHOD: (), RECONSTRUCTION_METHOD: ()}
+    # Model selection reads the generator's Gaussian: cnm_reconstruction costs 2·C decoder
+    # passes per query, too much for every epoch on a CPU.
     validation_method = METHOD
     loss_aliases = {"reconstruction_loss": "l_rec", "contrastive_loss": "l_ivc"}
+    weakly_supervised = True
+
+    @classmethod
+    def ablation_rows(cls) -> dict[str, tuple[str, dict]]:
+        return {
+            "CNM (the generator's Gaussian, the reference)": (METHOD, {}),
+            "CNM, candidates ranked by the IVC objective (cnm_reconstruction)": (RECONSTRUCTION_METHOD, {}),
+        }
 
     @classmethod
     def from_run_config(cls, config, feature_dim: int) -> "CNM":
@@ -440,11 +453,12 @@ class CNM(MomentLocalizer):
         return tf.cast(self.video_encoder(features[tf.newaxis], training=False)[0], tf.float32)
 
     def encode_queries(self, token_ids, padding_mask):
-        """``{"words": [M, S, d] word states, "mask": int32 [M, S]}`` of M tokenized queries."""
+        """``{"words": [M, S, d] word states, "mask": int32 [M, S], "token_ids": int32 [M, S]}``
+        of M tokenized queries (the ids for ``cnm_reconstruction``, which re-reads them masked)."""
         token_ids = tf.cast(token_ids, tf.int32)
         padding_mask = tf.cast(padding_mask, tf.int32)
         words = self.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}, training=False)
-        return {"words": tf.cast(words, tf.float32), "mask": padding_mask}
+        return {"words": tf.cast(words, tf.float32), "mask": padding_mask, "token_ids": token_ids}
 
     def gaussians(self, video, queries) -> tf.Tensor:
         """(center, width) [M, 2] of each query's Gaussian, as fractions of the video."""
@@ -455,7 +469,12 @@ class CNM(MomentLocalizer):
         )
 
     def score_candidates(self, video, queries, *, method: str, **options):
-        """IoU of every candidate with the Gaussian's segment [c - w/2, c + w/2] (all cells kept)."""
+        """``cnm``: the IoU of every candidate with the Gaussian's segment [c - w/2, c + w/2]
+        (all cells kept). ``cnm_reconstruction``: −(2·nll⁺ − nll^easy) of every candidate up
+        to ``max_width`` (``proposal_scoring``)."""
+        if method == RECONSTRUCTION_METHOD:
+            scores, kept, fraction = reconstruction_scores(self, video, queries["token_ids"], queries["mask"])
+            return scores, kept, tf.fill([tf.shape(scores)[0]], tf.constant(fraction, tf.float32))
         scores = self.score_maps(video, queries)
         num_queries = tf.shape(scores)[0]
         return scores, self.valid_candidates(num_queries), tf.ones([num_queries], tf.float32)
