@@ -25,6 +25,8 @@ Statistics (over all splits unless named):
     vocabulary: distinct lower-case words of the sentences (train), mean words per sentence.
     prior_test_r1_iou05: the query-blind prior's R@1,IoU=0.5 on test (fit on train,
         `clear_tf.metrics.MomentPriorBaseline` with the dataset's L and NMS threshold).
+    prior_train_r1_iou05: the same prior scored on train itself (in sample): how far a
+        split's test value sits from it shows how much the test split differs from train.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ def measure(splits: dict[str, list[dict]], num_bins: int, nms_threshold: float) 
     test = splits["test"]
     predictions = prior.predict(np.concatenate([[v["duration"]] * len(v["times"]) for v in test]))
     ground_truth = np.concatenate([v["times"] for v in test])
+    train_moments = normalized("train")
+    in_sample = prior.predict(np.ones(len(train_moments)))
     return {
         "videos": {split: len(splits[split]) for split in SPLITS},
         "queries": {split: int(sum(len(v["sentences"]) for v in splits[split])) for split in SPLITS},
@@ -174,6 +178,7 @@ def measure(splits: dict[str, list[dict]], num_bins: int, nms_threshold: float) 
         "prior_test_r5_iou05": round(
             100 * metrics_lib.recall_at(predictions, ground_truth, n=5, m=0.5), 2
         ),
+        "prior_train_r1_iou05": round(100 * metrics_lib.recall_at(in_sample, train_moments, n=1, m=0.5), 2),
     }
 
 
