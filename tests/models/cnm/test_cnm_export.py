@@ -59,11 +59,15 @@ def test_the_run_config_builds_the_vocabulary_and_the_frozen_word_table(model, c
     )
 
 
-def test_export_and_localizer_match_the_keras_model(model, config, tmp_path):
+@pytest.mark.parametrize("method", ["cnm", "cnm_reconstruction"])
+def test_export_and_localizer_match_the_keras_model(model, config, tmp_path, method):
+    import dataclasses
+
     from clear_tf.data.query_tokenizer import QueryTokenizer
     from clear_tf.export import Localizer, export_saved_model
     from clear_tf.export.signatures import inference_options
 
+    config = dataclasses.replace(config, inference=dataclasses.replace(config.inference, inference=method))
     export_saved_model(model, tmp_path / "export", config=config)
     localizer = Localizer(tmp_path / "export")
     assert localizer.metadata["model"] == "cnm"
@@ -83,4 +87,6 @@ def test_export_and_localizer_match_the_keras_model(model, config, tmp_path):
     maps = localizer.confidence_maps(features, 30.0, QUERIES)
     assert maps.shape == (2, 8, 8) and np.all(np.isnan(maps[0][np.tril_indices(8, -1)]))
     upper = maps[:, np.triu_indices(8)[0], np.triu_indices(8)[1]]
-    assert np.all((upper >= 0) & (upper <= 1)) and np.allclose(upper.max(axis=1), [r["moments"][0]["score"] for r in results], atol=1e-5)
+    assert np.all((upper >= 0) & (upper <= 1))
+    if method == "cnm":  # the maps are the generator's: its scores (cnm_reconstruction ranks otherwise)
+        assert np.allclose(upper.max(axis=1), [r["moments"][0]["score"] for r in results], atol=1e-5)
