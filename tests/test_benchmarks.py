@@ -226,3 +226,27 @@ def test_environment_line_writes_paths_inside_the_checkout_relative_to_it(monkey
     line = bench_utils.environment_line({})
     assert "`python benchmarks/compare_models.py --output=benchmarks/results/x.md --runs_dir=/elsewhere/runs`" in line
     assert repo not in line
+
+
+def test_tacos_epoch_time_layouts_parse_and_name_a_bad_item():
+    import tacos_epoch_time
+
+    assert tacos_epoch_time.parse_layouts("16x1, 2x8") == [(16, 1), (2, 8)]
+    with pytest.raises(ValueError, match="--layouts item '4-4'"):
+        tacos_epoch_time.parse_layouts("4x4,4-4")
+
+
+def test_tacos_epoch_time_runs_a_layout_end_to_end(tmp_path):
+    repo = os.path.dirname(BENCHMARKS_DIR)
+    output = tmp_path / "epoch.md"
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "tacos_epoch_time.py"), "--flagfile=configs/demo.flags",
+         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", "--layouts=2x2",
+         "--steps=1", "--warmup=1", f"--output={output}"],
+        cwd=repo, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = [line for line in output.read_text().splitlines() if line.startswith("| 2 × 2")]
+    assert len(row) == 1
+    cells = [cell.strip() for cell in row[0].strip("|").split("|")]
+    assert cells[1] == "4" and float(cells[2]) > 0 and int(cells[3]) >= 1
