@@ -251,9 +251,9 @@ def validate(config: Config) -> None:
         raise ValueError(f"--recall_at={inference.recall_at} needs values in [1, --top_k={inference.top_k}]")
     if not data.train_splits:
         raise ValueError("--train_splits must name at least one split")
-    if config.train.warmup_steps < 0:
-        raise ValueError(f"--warmup_steps must be >= 0, got {config.train.warmup_steps}")
-    learning_rate.learning_rate(config.train.learning_rate, config.train.warmup_steps, config.train.lr_decay)
+    learning_rate.learning_rate(  # raises on a bad --warmup_steps / --lr_decay, naming it
+        config.train.learning_rate, config.train.warmup_steps, config.train.lr_decay
+    )
     config.model.validate(config)
 
 

@@ -38,6 +38,8 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, peak_rate, warmup_steps=0, decay="none"):
         if decay not in LR_DECAYS:
             raise ValueError(f"--lr_decay={decay!r}: expected one of {', '.join(LR_DECAYS)}")
+        if warmup_steps < 0:
+            raise ValueError(f"--warmup_steps must be >= 0, got {warmup_steps}")
         if decay == "inverse_sqrt" and warmup_steps <= 0:
             raise ValueError("--lr_decay=inverse_sqrt needs --warmup_steps > 0 (its rate is peak·sqrt(warmup/step))")
         self.peak_rate = float(peak_rate)
@@ -63,7 +65,7 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 def learning_rate(peak_rate: float, warmup_steps: int, decay: str):
     """``peak_rate`` itself when nothing is scheduled (checkpoints stay plain floats), else a
-    ``WarmupSchedule``."""
-    if warmup_steps <= 0 and decay == "none":
+    ``WarmupSchedule`` (which rejects bad values, naming the flag)."""
+    if warmup_steps == 0 and decay == "none":
         return peak_rate
     return WarmupSchedule(peak_rate, warmup_steps, decay)

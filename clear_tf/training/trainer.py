@@ -53,7 +53,8 @@ STAGES = ("fit", "test", "export", "done")
 
 
 def compile_model(trained: keras.Model, model: models.MomentLocalizer, config: Config) -> None:
-    """Adam (scheduled by --warmup_steps, --lr_decay) and the model's losses (CLEAR: Ψ = Γ₁ + αΓ₂, Eq. 9) on ``trained``'s outputs."""
+    """Adam (scheduled by --warmup_steps, --lr_decay) and the model's losses (CLEAR: Ψ = Γ₁ +
+    αΓ₂, Eq. 9) on ``trained``'s outputs."""
     loss, loss_weights = model.build_losses(config)
     trained.compile(
         optimizer=keras.optimizers.Adam(
