@@ -40,6 +40,7 @@ def test_round_trip_through_dict():
         ("data", "batch_size", 0, "--batch_size must be positive"),
         ("inference", "recall_at", [1, 10], "--recall_at"),
         ("model", "tree_depth", 200, "--tree_depth=200"),
+        ("model", "fine_initial_probability", 1.0, "--fine_initial_probability must be in"),
     ],
 )
 def test_validate_names_the_bad_flag(section, name, value, message):

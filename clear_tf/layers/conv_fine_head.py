@@ -27,6 +27,7 @@ class ConvFineHead(keras.layers.Layer):
         sparse: candidate set of ``candidate_cells``: the 2D-TAN sparse sampling.
         pooling_counts: diagonals per stride level of the sparse sampling.
         num_anchors: R; anchor cells are candidates in sparse mode too.
+        initial_logit: starting bias of the 1×1 logit convolution (0: Keras's default).
         **kwargs: base layer arguments.
 
     Example:
@@ -46,6 +47,7 @@ class ConvFineHead(keras.layers.Layer):
         sparse=False,
         pooling_counts=(15, 8, 8, 8),
         num_anchors=0,
+        initial_logit=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -58,6 +60,7 @@ class ConvFineHead(keras.layers.Layer):
         self.sparse = sparse
         self.pooling_counts = [int(c) for c in pooling_counts]
         self.num_anchors = num_anchors
+        self.initial_logit = initial_logit
         self.hidden_layers = [
             keras.layers.Conv2D(
                 hidden_dim,
@@ -73,7 +76,13 @@ class ConvFineHead(keras.layers.Layer):
             keras.layers.Dropout(dropout, dtype=self.dtype_policy, name=f"dropout_{index}")
             for index in range(num_layers - 1)
         ]
-        self.logit_layer = keras.layers.Conv2D(1, 1, dtype=self.dtype_policy, name="logit")
+        self.logit_layer = keras.layers.Conv2D(
+            1,
+            1,
+            bias_initializer=keras.initializers.Constant(initial_logit),
+            dtype=self.dtype_policy,
+            name="logit",
+        )
 
     def build(self, input_shape):
         num_clips, width = input_shape[-2], input_shape[-1]
@@ -109,6 +118,7 @@ class ConvFineHead(keras.layers.Layer):
                 "sparse": self.sparse,
                 "pooling_counts": self.pooling_counts,
                 "num_anchors": self.num_anchors,
+                "initial_logit": self.initial_logit,
             }
         )
         return config

@@ -27,6 +27,9 @@ Statistics (over all splits unless named):
         `clear_tf.metrics.MomentPriorBaseline` with the dataset's L and NMS threshold).
     prior_train_r1_iou05: the same prior scored on train itself (in sample): how far a
         split's test value sits from it shows how much the test split differs from train.
+    mean_fine_target: the mean over train queries and the L(L+1)/2 candidates of Γ₂'s
+        target, the IoU rescaled by the dataset's (min_iou, max_iou): the value for
+        CLEAR's `--fine_initial_probability`. `--num_clips` sets L (default: the protocol's).
 """
 
 from __future__ import annotations
@@ -107,7 +110,23 @@ def _normal_sentence(sentence: str) -> str:
     return " ".join(_WORD.findall(sentence.lower()))
 
 
-def measure(splits: dict[str, list[dict]], num_bins: int, nms_threshold: float) -> dict:
+def mean_fine_target(videos: list[dict], num_clips: int, min_iou: float, max_iou: float) -> float:
+    """Mean Γ₂ target (IoU rescaled to [0, 1] between min_iou and max_iou) over all candidates."""
+    from clear_tf import moments
+    from clear_tf.data.targets import moment_iou_map
+
+    valid = moments.valid_mask(num_clips)
+    total, count = 0.0, 0
+    for video in videos:
+        iou = moment_iou_map(video["times"].astype(np.float32), video["duration"], num_clips).numpy()
+        total += float(np.clip((iou[:, valid] - min_iou) / (max_iou - min_iou), 0.0, 1.0).sum())
+        count += iou.shape[0] * int(valid.sum())
+    return total / count
+
+
+def measure(
+    splits: dict[str, list[dict]], num_bins: int, nms_threshold: float, min_iou: float, max_iou: float
+) -> dict:
     from clear_tf import metrics as metrics_lib
 
     videos = [video for split in SPLITS for video in splits[split]]
@@ -179,11 +198,12 @@ def measure(splits: dict[str, list[dict]], num_bins: int, nms_threshold: float) 
             100 * metrics_lib.recall_at(predictions, ground_truth, n=5, m=0.5), 2
         ),
         "prior_train_r1_iou05": round(100 * metrics_lib.recall_at(in_sample, train_moments, n=1, m=0.5), 2),
+        "mean_fine_target": round(mean_fine_target(splits["train"], num_bins, min_iou, max_iou), 4),
     }
 
 
-# The protocol of each real dataset: (L of the prior's grid, NMS threshold).
-PROTOCOL = {"tacos": (128, 0.4), "anet": (64, 0.5)}
+# The protocol of each real dataset: L of the grid, NMS threshold, Γ₂'s min and max IoU.
+PROTOCOL = {"tacos": (128, 0.4, 0.3, 0.7), "anet": (64, 0.5, 0.5, 1.0)}
 SYNTHETIC_PROTOCOL = {"tacos_like": "tacos", "anet_like": "anet"}
 
 
@@ -192,14 +212,20 @@ def main(argv=None) -> None:
     parser.add_argument("--tacos", default="", help="folder of the TACoS 2D-TAN {split}.json")
     parser.add_argument("--anet", default="", help="folder of the ActivityNet 2D-TAN {split}.json")
     parser.add_argument("--synthetic", default="", help="tacos_like or anet_like: measure generated data")
+    parser.add_argument("--num_clips", type=int, default=0, help="L of the grid (0: the protocol's)")
     args = parser.parse_args(argv)
+
+    def protocol(kind):
+        num_clips, *rest = PROTOCOL[kind]
+        return (args.num_clips or num_clips, *rest)
+
     if args.tacos:
-        print(json.dumps({"tacos": measure(load_real(args.tacos, "tacos"), *PROTOCOL["tacos"])}))
+        print(json.dumps({"tacos": measure(load_real(args.tacos, "tacos"), *protocol("tacos"))}))
     if args.anet:
-        print(json.dumps({"anet": measure(load_real(args.anet, "anet"), *PROTOCOL["anet"])}))
+        print(json.dumps({"anet": measure(load_real(args.anet, "anet"), *protocol("anet"))}))
     if args.synthetic:
-        protocol = PROTOCOL[SYNTHETIC_PROTOCOL[args.synthetic]]
-        print(json.dumps({args.synthetic: measure(load_synthetic(args.synthetic), *protocol)}))
+        kind = SYNTHETIC_PROTOCOL[args.synthetic]
+        print(json.dumps({args.synthetic: measure(load_synthetic(args.synthetic), *protocol(kind))}))
 
 
 if __name__ == "__main__":

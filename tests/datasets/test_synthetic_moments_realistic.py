@@ -18,8 +18,7 @@ SEED = 0
 
 def _stats(name, sizes):
     splits = measure_lib.load_synthetic(name, sizes, seed=SEED)
-    num_bins, nms = measure_lib.PROTOCOL[measure_lib.SYNTHETIC_PROTOCOL[name]]
-    return measure_lib.measure(splits, num_bins, nms)
+    return measure_lib.measure(splits, *measure_lib.PROTOCOL[measure_lib.SYNTHETIC_PROTOCOL[name]])
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +56,22 @@ def test_tacos_like_prior_near_real(tacos_stats):
     assert 5.0 <= tacos_stats["prior_train_r1_iou05"] <= 9.5
 
 
+def test_mean_fine_target_by_hand():
+    # L = 2, one moment over the whole video: the cells [0, 1/2], [0, 1], [1/2, 1] have IoU
+    # 0.5, 1, 0.5, i.e. targets 0, 1, 0 between min_iou = 0.5 and max_iou = 1.
+    video = {"times": np.array([[0.0, 10.0]]), "duration": 10.0}
+    assert measure_lib.mean_fine_target([video], 2, 0.5, 1.0) == pytest.approx(1 / 3)
+    # Raw IoU (0, 1): (0.5 + 1 + 0.5) / 3.
+    assert measure_lib.mean_fine_target([video], 2, 0.0, 1.0) == pytest.approx(2 / 3)
+
+
+def test_mean_fine_target_is_small_where_moments_are(tacos_stats, anet_stats):
+    # Most candidates miss a moment: a few percent of Γ₂'s targets are nonzero, which is
+    # why the flagfiles start the fine head near that probability.
+    assert 0.005 <= tacos_stats["mean_fine_target"] <= 0.08
+    assert 0.01 <= anet_stats["mean_fine_target"] <= 0.1
+
+
 def test_anet_like_follows_real_activitynet(anet_stats):
     s = anet_stats
     # Real: 3.63 queries/video (2-27), length fraction median 0.245 / mean 0.32,
@@ -80,7 +95,7 @@ def _examples(name, split, n):
 
 
 def _prior(name, train, test, top_k=5):
-    num_bins, nms = measure_lib.PROTOCOL[measure_lib.SYNTHETIC_PROTOCOL[name]]
+    num_bins, nms, *_ = measure_lib.PROTOCOL[measure_lib.SYNTHETIC_PROTOCOL[name]]
     moments = np.concatenate(
         [
             metrics_lib.normalized_moments(

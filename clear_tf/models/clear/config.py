@@ -35,6 +35,14 @@ class ClearConfig(ModelConfig):
     )
     fine_head_layers: int = config_field(2, "Layers of the fine head (the last one outputs the logit).")
     fine_head_kernel_size: int = config_field(5, "Kernel size of the conv fine head.")
+    fine_initial_probability: float = config_field(
+        0.5,
+        "The fine head's probability before training: its logit layer's bias starts at "
+        "log(p / (1 - p)) (0.5: bias 0, Keras's default). Near the mean Γ₂ target (most "
+        "candidates have target 0) the head does not spend its first steps pushing every "
+        "logit down, which it does fastest where q ⊙ J is largest, i.e. on long moments, "
+        "and so ranks one-clip moments first (RetinaNet's prior-probability bias).",
+    )
     tree_depth: int = config_field(4, "P: layers of the semantic tree; R = 2P-1 anchors (TACoS 4, ActivityNet 2).")
 
     # === Losses ===
@@ -118,6 +126,10 @@ class ClearConfig(ModelConfig):
         if not 0.0 <= self.min_iou < self.max_iou <= 1.0:
             raise ValueError(
                 f"need 0 <= --min_iou < --max_iou <= 1, got {self.min_iou}, {self.max_iou}"
+            )
+        if not 0.0 < self.fine_initial_probability < 1.0:
+            raise ValueError(
+                f"--fine_initial_probability must be in (0, 1), got {self.fine_initial_probability}"
             )
         if self.dropout < 0 or self.dropout >= 1:
             raise ValueError(f"--dropout must be in [0, 1), got {self.dropout}")

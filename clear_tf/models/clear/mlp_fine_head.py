@@ -18,6 +18,7 @@ class MLPFineHead(keras.layers.Layer):
         hidden_dim: width of the hidden layers.
         num_layers: Dense layers in total (>= 1); the last one outputs the logit.
         dropout: dropout rate after every hidden layer.
+        initial_logit: starting bias of the logit layer (0: Keras's default).
         **kwargs: base layer arguments.
 
     Example:
@@ -30,13 +31,14 @@ class MLPFineHead(keras.layers.Layer):
     (5,)
     """
 
-    def __init__(self, hidden_dim, num_layers=2, dropout=0.0, **kwargs):
+    def __init__(self, hidden_dim, num_layers=2, dropout=0.0, initial_logit=0.0, **kwargs):
         super().__init__(**kwargs)
         if num_layers < 1:
             raise ValueError(f"MLPFineHead num_layers must be >= 1, got {num_layers}")
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.dropout = dropout
+        self.initial_logit = initial_logit
         self.hidden_layers = [
             keras.layers.Dense(
                 hidden_dim, activation="relu", dtype=self.dtype_policy, name=f"hidden_{index}"
@@ -47,7 +49,12 @@ class MLPFineHead(keras.layers.Layer):
             keras.layers.Dropout(dropout, dtype=self.dtype_policy, name=f"dropout_{index}")
             for index in range(num_layers - 1)
         ]
-        self.logit_layer = keras.layers.Dense(1, dtype=self.dtype_policy, name="logit")
+        self.logit_layer = keras.layers.Dense(
+            1,
+            bias_initializer=keras.initializers.Constant(initial_logit),
+            dtype=self.dtype_policy,
+            name="logit",
+        )
 
     def build(self, input_shape):
         width = input_shape[-1]
@@ -69,6 +76,11 @@ class MLPFineHead(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"hidden_dim": self.hidden_dim, "num_layers": self.num_layers, "dropout": self.dropout}
+            {
+                "hidden_dim": self.hidden_dim,
+                "num_layers": self.num_layers,
+                "dropout": self.dropout,
+                "initial_logit": self.initial_logit,
+            }
         )
         return config

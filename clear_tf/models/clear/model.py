@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -72,6 +74,7 @@ class CLEAR(TwoTowerLocalizer):
         fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from ``FINE_HEADS``.
         fine_head_layers: layers of the fine head, the last giving the logit.
         fine_head_kernel_size: kernel of the conv head.
+        fine_initial_logit: starting bias of the fine head's logit layer.
         tree_depth: P; R = 2P - 1 anchors.
         **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
 
@@ -115,6 +118,7 @@ class CLEAR(TwoTowerLocalizer):
         fine_head_type="mlp",
         fine_head_layers=2,
         fine_head_kernel_size=5,
+        fine_initial_logit=0.0,
         tree_depth=4,
         **kwargs,
     ):
@@ -173,12 +177,17 @@ class CLEAR(TwoTowerLocalizer):
                 num_layers=fine_head_layers,
                 kernel_size=fine_head_kernel_size,
                 dropout=dropout,
+                initial_logit=fine_initial_logit,
                 name="fine_head",
                 **candidate_set,
             )
         else:
             fine_head = fine_head_class(
-                hidden_dim, num_layers=fine_head_layers, dropout=dropout, name="fine_head"
+                hidden_dim,
+                num_layers=fine_head_layers,
+                dropout=dropout,
+                initial_logit=fine_initial_logit,
+                name="fine_head",
             )
 
         # === Full graph: B videos × K query slots ===
@@ -226,6 +235,7 @@ class CLEAR(TwoTowerLocalizer):
         self.fine_head_type = fine_head_type
         self.fine_head_layers = fine_head_layers
         self.fine_head_kernel_size = fine_head_kernel_size
+        self.fine_initial_logit = fine_initial_logit
         self.tree_depth = tree_depth
 
         # === Parts used by the coarse-to-fine search and the export ===
@@ -268,6 +278,7 @@ class CLEAR(TwoTowerLocalizer):
             "fine_head_type": self.fine_head_type,
             "fine_head_layers": self.fine_head_layers,
             "fine_head_kernel_size": self.fine_head_kernel_size,
+            "fine_initial_logit": self.fine_initial_logit,
             "tree_depth": self.tree_depth,
         }
 
@@ -319,6 +330,7 @@ class CLEAR(TwoTowerLocalizer):
             fine_head_type=model.fine_head,
             fine_head_layers=model.fine_head_layers,
             fine_head_kernel_size=model.fine_head_kernel_size,
+            fine_initial_logit=_log_odds(model.fine_initial_probability),
             tree_depth=model.tree_depth,
         )
 
@@ -418,6 +430,10 @@ class CLEAR(TwoTowerLocalizer):
 
     def model_stats(self, num_tokens: int = 32) -> dict:
         return stats.model_stats(self, num_tokens)
+
+
+def _log_odds(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
 
 
 def _interaction_outputs(layers: dict, position_map, queries) -> dict:

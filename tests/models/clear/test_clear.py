@@ -259,8 +259,10 @@ def test_registry_and_config_builder():
     config.data.num_pre_clips, config.data.num_clips = 32, 16
     config.model.hidden_dim, config.model.tcn_channels, config.model.tree_depth = 8, [8], 2
     config.model.fine_head, config.model.moment_map = "conv", "sparse"
+    config.model.fine_initial_probability = 0.2
     built = build_model(config, feature_dim=DIM)
     assert (built.num_clips, built.hidden_dim, built.tree_depth, built.fine_head_type) == (16, 8, 2, "conv")
+    np.testing.assert_allclose(built.fine_head.logit_layer.bias.numpy(), [np.log(0.2 / 0.8)], rtol=1e-6)
     assert built.video_encoder.output.shape == (None, 16, 16, 8)
 
 

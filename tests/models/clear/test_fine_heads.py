@@ -57,3 +57,18 @@ def test_serialization():
         {"hidden_dim": 3, "num_layers": 2, "kernel_size": 3, "sparse": True, "pooling_counts": [2, 2], "num_anchors": 3},
         fused,
     )
+
+
+@pytest.mark.parametrize("head_class", [MLPFineHead, layers.ConvFineHead])
+def test_initial_logit_sets_the_untrained_heads_output(head_class):
+    """A zero input gives the logit layer's bias alone: the chosen starting logit."""
+    head = head_class(hidden_dim=4, num_layers=2, initial_logit=-3.1)
+    logits = np.asarray(head(np.zeros((2, 6, 6, 4), np.float32)))
+    np.testing.assert_allclose(logits, -3.1, rtol=1e-6)
+
+
+def test_serialization_keeps_the_initial_logit():
+    fused = np.random.default_rng(5).normal(size=(2, 8, 8, 4)).astype(np.float32)
+    options = {"hidden_dim": 6, "num_layers": 2, "initial_logit": -2.5}
+    run_layer_serialization_test(MLPFineHead, options, fused)
+    run_layer_serialization_test(layers.ConvFineHead, {**options, "kernel_size": 3}, fused)
