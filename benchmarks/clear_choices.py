@@ -19,8 +19,8 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
 ``budget``
     On one trained run: the search's budget over a grid of (``--min_kept_share``,
     ``--coarse_peaks``) pairs (the node topped up with the candidates of highest coarse
-    score and with the best distinct coarse moments), for the binary tree (default
-    depth), beside CLEAR-F and CLEAR-C. Chosen on val: of the settings whose R@1 and R@5
+    score and with the best distinct coarse moments), each with and without
+    ``--refine_straddling``, for the binary tree (default depth), beside CLEAR-F and CLEAR-C. Chosen on val: of the settings whose R@1 and R@5
     (IoU 0.5) are both within 1 point of CLEAR-F's while the fine head scores at most
     25% of the candidates, the one that scores fewest; test reported beside it.
 ``nms_ties``
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import os
 import statistics
 import sys
@@ -161,7 +162,8 @@ def study_search(run_dir: str, tune: bool = True) -> str:
     )
 
 
-# (min_kept_share, coarse_peaks) pairs of the budget study.
+# (min_kept_share, coarse_peaks) pairs of the budget study (each with and without
+# --refine_straddling).
 BUDGET_GRID = ((0.0, 0), (0.05, 0), (0.1, 0), (0.15, 0), (0.2, 0), (0.25, 0), (0.0, 5), (0.0, 10), (0.05, 5), (0.1, 5))
 BUDGET_MAX_SCORED = 0.25
 R5 = "R@5,IoU=0.5"
@@ -183,14 +185,14 @@ def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
         "test": evaluate_videos(model, test, config, inference="clear_f"),
     }
     rows, eligible = {}, []
-    for share, peaks in grid:
+    for (share, peaks), refine in itertools.product(grid, (False, True)):
         options = {
             "tree": "binary", "min_kept_share": share, "coarse_peaks": peaks,
-            "coarse_peak_iou": config.inference.nms_threshold,
+            "coarse_peak_iou": config.inference.nms_threshold, "refine_straddling": refine,
         }
         val_result = evaluate_videos(model, val, config, inference="clear", **options)
         test_result = evaluate_videos(model, test, config, inference="clear", **options)
-        name = f"binary tree, min_kept_share = {share:g}, coarse_peaks = {peaks}"
+        name = f"binary tree{', refined' if refine else ''}, min_kept_share = {share:g}, coarse_peaks = {peaks}"
         rows[name] = _search_row(val_result, test_result)
         close = all(
             val_result.metrics[metric] >= reference["val"].metrics[metric] - 1.0 for metric in (METRIC, R5)

@@ -89,6 +89,13 @@ class ClearConfig(ModelConfig):
         "moments spread over the video; 0 adds none. The default is picked on the demo's "
         "val split (two seeds).",
     )
+    refine_straddling: bool = config_field(
+        False,
+        "Binary tree (method clear): when the best coarse candidate crosses a node's mid, "
+        "search on inside the straddling set (halving its start and end ranges towards "
+        "that candidate) instead of keeping all of it; for long moments (ActivityNet) the "
+        "root's straddling set alone is half of the candidates. Not in the paper.",
+    )
     coarse_peak_iou: float = config_field(
         0.4,
         "NMS threshold that makes the --coarse_peaks distinct (suppress when IoU > it; "

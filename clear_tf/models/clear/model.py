@@ -293,7 +293,8 @@ class CLEAR(TwoTowerLocalizer):
     config_class = ClearConfig
     inference_methods = search.METHODS
     method_options = {"clear": ("tree", "depth", "mu", "rho", "descend_when", "min_kept_share",
-                                "coarse_peaks", "coarse_peak_iou"), "clear_f": (), "clear_c": ()}
+                                "coarse_peaks", "coarse_peak_iou", "refine_straddling"),
+                      "clear_f": (), "clear_c": ()}
     validation_method = "clear_f"
     loss_aliases = {
         "anchor_similarity_loss": "gamma1",
@@ -387,6 +388,7 @@ class CLEAR(TwoTowerLocalizer):
             "min_kept_share": float(model_config.min_kept_share),
             "coarse_peaks": int(model_config.coarse_peaks),
             "coarse_peak_iou": float(model_config.coarse_peak_iou),
+            "refine_straddling": bool(model_config.refine_straddling),
         }
 
     @classmethod

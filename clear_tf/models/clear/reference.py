@@ -23,20 +23,33 @@ from clear_tf.models.clear.tree_search import ETA_DENOMINATOR_FLOOR
 
 @dataclass(frozen=True)
 class TreeNode:
-    """Where a search stopped: a node span, its straddling split (or -1) and its layer.
+    """Where a search stopped: a node span, its straddling split (or -1), its layer and
+    the block of starts × ends it keeps.
 
     Attributes:
-        start: first clip of the node's span.
-        end: last clip of the node's span.
+        start: first clip of the node's span (the block's first start).
+        end: last clip of the node's span (the block's last end).
         split: -1 when the whole node is kept; otherwise the last clip of the left child,
             and only the candidates with ``i <= split < j`` are kept.
         layer: 1-based tree layer of the node (the root is layer 1).
+        last_start: the block's last start; by default ``end`` (a whole node) or
+            ``split`` (its straddling set). Smaller after ``refine_straddling``.
+        first_end: the block's first end; by default ``start`` or ``split + 1``.
+            Larger after ``refine_straddling``.
     """
 
     start: int
     end: int
     split: int
     layer: int
+    last_start: int | None = None
+    first_end: int | None = None
+
+    def __post_init__(self):
+        if self.last_start is None:
+            object.__setattr__(self, "last_start", self.end if self.split < 0 else self.split)
+        if self.first_end is None:
+            object.__setattr__(self, "first_end", self.start if self.split < 0 else self.split + 1)
 
 
 def decide(x: float, y: float, z: float, mu: float, rho: float, descend_when: str = "both") -> str:
@@ -112,7 +125,7 @@ def reference_paper_search(
 
 
 def reference_binary_search(
-    coarse_scores: np.ndarray, depth: int, candidate_mask: np.ndarray
+    coarse_scores: np.ndarray, depth: int, candidate_mask: np.ndarray, refine_straddling: bool = False
 ) -> TreeNode:
     """The binary tree's search for one query: enter the part holding the best coarse score.
 
@@ -123,10 +136,16 @@ def reference_binary_search(
     straddling set when the candidate crosses mid. It also stops on a one-clip node or
     at layer ``depth``. Why not the η rule on span anchors: see ``tree_search``.
 
+    With ``refine_straddling`` the straddling set, the block of starts [start, mid] ×
+    ends [mid + 1, end], is searched on: each further layer halves the start range
+    (at (first + last) // 2) and the end range alike, keeping the halves that hold the
+    best candidate, until the block is one cell or the layer is ``depth``.
+
     Args:
         coarse_scores: [L, L] coarse scores of one query.
         depth: the deepest layer the search may reach (the root is layer 1).
         candidate_mask: boolean [L, L] candidate set; other cells are never chosen.
+        refine_straddling: go on below a straddling set.
 
     Returns:
         The ``TreeNode`` where the search stopped.
@@ -138,7 +157,9 @@ def reference_binary_search(
     while layer < depth and start < end:
         mid = (start + end) // 2
         if best_start <= mid < best_end:
-            return TreeNode(start, end, mid, layer)
+            if not refine_straddling:
+                return TreeNode(start, end, mid, layer)
+            return _refine_block(start, mid, mid + 1, end, mid, layer, depth, best_start, best_end)
         if best_end <= mid:
             end = mid
         else:
@@ -147,13 +168,25 @@ def reference_binary_search(
     return TreeNode(start, end, -1, layer)
 
 
+def _refine_block(first_start, last_start, first_end, last_end, split, layer, depth, best_start, best_end):
+    """Halves a straddling block's start and end ranges towards the best cell."""
+    while layer < depth and (last_start > first_start or last_end > first_end):
+        if last_start > first_start:
+            middle = (first_start + last_start) // 2
+            first_start, last_start = (first_start, middle) if best_start <= middle else (middle + 1, last_start)
+        if last_end > first_end:
+            middle = (first_end + last_end) // 2
+            first_end, last_end = (first_end, middle) if best_end <= middle else (middle + 1, last_end)
+        layer += 1
+    return TreeNode(first_start, last_end, split, layer, last_start=last_start, first_end=first_end)
+
+
 def node_mask(node: TreeNode, candidate_mask: np.ndarray) -> np.ndarray:
     """Boolean [L, L] mask of the candidates kept by ``node`` (within ``candidate_mask``)."""
     kept = np.zeros_like(candidate_mask, dtype=bool)
-    for i in range(node.start, node.end + 1):
-        for j in range(i, node.end + 1):
-            if node.split < 0 or i <= node.split < j:
-                kept[i, j] = True
+    for i in range(node.start, node.last_start + 1):
+        for j in range(max(i, node.first_end), node.end + 1):
+            kept[i, j] = True
     return kept & candidate_mask
 
 

@@ -44,6 +44,7 @@ def score_candidates(
     min_kept_share: float = 0.0,
     coarse_peaks: int = 0,
     coarse_peak_iou: float = 0.4,
+    refine_straddling: bool = False,
 ):
     """Scores, kept cells and scored share for M queries on one video's J [L, L, d].
 
@@ -63,6 +64,7 @@ def score_candidates(
         coarse_peaks: the search's budget: the node also keeps this many distinct coarse
             moments (greedy NMS on coarse scores at ``coarse_peak_iou``).
         coarse_peak_iou: NMS threshold of ``coarse_peaks``.
+        refine_straddling: the binary tree searches on inside a straddling set.
 
     Returns:
         ``(scores [M, L, L], kept bool [M, L, L], scored_fraction [M])``.
@@ -91,6 +93,7 @@ def score_candidates(
             min_kept_share=min_kept_share,
             coarse_peaks=coarse_peaks,
             coarse_peak_iou=coarse_peak_iou,
+            refine_straddling=refine_straddling,
         )["mask"]
     if model.fine_head_type == "mlp":
         # For clear_f too: the head then skips the cells outside the candidate set.

@@ -2,8 +2,8 @@
 
 Both trees are described by clip spans [start, end] (0-based, inclusive; a node holds
 the candidates (i, j) with start <= i <= j <= end) split after a clip ``mid``. A search
-ends on a whole node or on the candidates of a node that straddle its split
-(node − left − right). ``localize`` then evaluates the fine head only on the kept
+ends on a whole node, on the candidates of a node that straddle its split
+(node − left − right), or (binary tree, ``refine_straddling``) on a block of those. ``localize`` then evaluates the fine head only on the kept
 candidates; the search never looks at fine scores.
 
 * ``"paper"``: DESIGN §5's reading of Algorithm 1. Layer 1 is the root [0, L-1]
@@ -22,7 +22,17 @@ candidates; the search never looks at fine scores.
   part is the straddling set (DESIGN §5). The search follows the candidate with the best
   coarse score: it descends into the half that holds it, or stops on the straddling set
   when that candidate crosses mid, and stops at layer ``depth`` (by default the full
-  depth, ``default_depth``) or on a one-clip node.
+  depth, ``default_depth``) or on a one-clip node. With ``refine_straddling`` it does
+  not stop on a straddling set: that set is the block of starts [start, mid] × ends
+  [mid + 1, end], and each further layer halves the block's start range and its end
+  range and keeps the quarter that holds the best candidate, down to one cell or layer
+  ``depth``. Where moments are long (ActivityNet: a third of the video), the best
+  candidate crosses the root's mid for most queries and the root's straddling set
+  alone is about half of all candidates; refined, the node shrinks like a half does.
+
+Where a search ends is a block of starts [first_start, last_start] × ends [first_end,
+last_end] (the candidates with i <= j in it): a whole node [start, end] is the block
+[start, end] × [start, end], its straddling set [start, mid] × [mid + 1, end].
 
 The budget (either tree): a node around one point of the video holds few distinct
 moments after NMS, so R@5 suffers when the search stops on a small node. Two additions
@@ -129,6 +139,7 @@ def tree_search(
     min_kept_share: float = 0.0,
     coarse_peaks: int = 0,
     coarse_peak_iou: float = 0.4,
+    refine_straddling: bool = False,
 ) -> dict[str, tf.Tensor]:
     """Runs the coarse-to-fine search for M queries at once.
 
@@ -146,12 +157,16 @@ def tree_search(
         coarse_peaks: the search's budget (either tree): the node's candidates are also
             joined by this many distinct coarse moments (``coarse_peak_mask``).
         coarse_peak_iou: the NMS threshold that makes the coarse peaks distinct.
+        refine_straddling: binary tree: go on below a straddling set, halving its start
+            and end ranges (ignored by the paper tree, whose Algorithm 1 stops there).
 
     Returns:
         Dict of ``mask`` bool [M, L, L] (kept candidates, within ``candidate_mask``:
-        the node's and the budget's), ``node_mask`` (the node's alone), ``node_start``,
-        ``node_end``, ``split`` (-1 when the whole node is kept, else the straddled
-        boundary: only i <= split < j is kept) and ``layer`` (1-based), int32 [M].
+        the node's and the budget's), ``node_mask`` (the node's alone), and int32 [M]:
+        ``node_start``, ``node_end``, ``split`` (-1 when the whole node is kept, else
+        the straddled boundary: only i <= split < j is kept), ``last_start`` and
+        ``first_end`` (the kept block is starts [node_start, last_start] × ends
+        [first_end, node_end]) and ``layer`` (1-based).
     """
     candidate_mask = np.asarray(candidate_mask, dtype=bool)
     num_clips = candidate_mask.shape[0]
@@ -163,8 +178,11 @@ def tree_search(
     coarse_scores = tf.convert_to_tensor(coarse_scores, tf.float32)
     if tree == "paper":
         start, end, split, layer = _paper_search(coarse_scores, num_clips, depth, mu, rho, descend_when)
+        last_start, first_end = _block_of(start, end, split)
     else:
-        start, end, split, layer = _binary_search(coarse_scores, candidate_mask, depth)
+        start, end, split, last_start, first_end, layer = _binary_search(
+            coarse_scores, candidate_mask, depth, refine_straddling
+        )
 
     rows = tf.range(num_clips)[tf.newaxis, :, tf.newaxis]
     cols = tf.range(num_clips)[tf.newaxis, tf.newaxis, :]
@@ -172,9 +190,9 @@ def tree_search(
     def per_query(values):
         return values[:, tf.newaxis, tf.newaxis]
 
-    inside = (rows >= per_query(start)) & (cols <= per_query(end))
-    straddling = (rows <= per_query(split)) & (cols > per_query(split))
-    kept = inside & ((per_query(split) < 0) | straddling) & tf.constant(candidate_mask)[tf.newaxis]
+    in_block = (rows >= per_query(start)) & (rows <= per_query(last_start))
+    in_block &= (cols >= per_query(first_end)) & (cols <= per_query(end))
+    kept = in_block & tf.constant(candidate_mask)[tf.newaxis]
     mask = kept | top_coarse_mask(coarse_scores, candidate_mask, budget_size(candidate_mask, min_kept_share))
     mask |= coarse_peak_mask(coarse_scores, candidate_mask, coarse_peaks, coarse_peak_iou)
     return {
@@ -183,6 +201,8 @@ def tree_search(
         "node_start": start,
         "node_end": end,
         "split": split,
+        "last_start": last_start,
+        "first_end": first_end,
         "layer": layer,
     }
 
@@ -304,8 +324,17 @@ def _paper_search(coarse_scores, num_clips: int, depth: int, mu: float, rho: flo
     return start, end, split, layer
 
 
-def _binary_search(coarse_scores, candidate_mask: np.ndarray, depth: int):
-    """Follows the best coarse candidate down the binary tree; start, end, split, layer [M]."""
+def _block_of(start, end, split):
+    """The block (last_start, first_end) of a node [start, end] or of its straddling set."""
+    straddles = split >= 0
+    return tf.where(straddles, split, end), tf.where(straddles, split + 1, start)
+
+
+def _binary_search(coarse_scores, candidate_mask: np.ndarray, depth: int, refine_straddling: bool):
+    """Follows the best coarse candidate down the binary tree.
+
+    Returns start, end, split, last_start, first_end, layer [M] (see ``tree_search``).
+    """
     num_clips = candidate_mask.shape[0]
     num_queries = tf.shape(coarse_scores)[0]
     masked = tf.where(tf.constant(candidate_mask)[tf.newaxis], coarse_scores, float("-inf"))
@@ -313,15 +342,39 @@ def _binary_search(coarse_scores, candidate_mask: np.ndarray, depth: int):
     best_start, best_end = best // num_clips, best % num_clips
 
     start, end, split, layer, searching = _root(num_queries, num_clips)
-    for _ in range(depth - 1):
-        searching &= end > start
+    last_start, first_end = end, start
+    # Each step goes one layer deeper, except the one that enters a straddling set.
+    for _ in range(2 * depth - 1 if refine_straddling else depth - 1):
+        searching &= layer < depth
+        in_block = split >= 0
+        # A node: split it at mid, or stop on its straddling set.
+        on_node = searching & ~in_block & (end > start)
         mid = (start + end) // 2
-        straddle = searching & (best_start <= mid) & (mid < best_end)
-        go_left = searching & ~straddle & (best_end <= mid)
-        go_right = searching & ~straddle & ~go_left
-        start, end, split, layer = _step(start, end, split, layer, mid, go_left, go_right, straddle)
+        straddle = on_node & (best_start <= mid) & (mid < best_end)
+        go_left = on_node & ~straddle & (best_end <= mid)
+        go_right = on_node & ~straddle & ~go_left
+        # A straddling block: halve its start range and its end range.
+        on_block = searching & in_block & ((last_start > start) | (end > first_end))
+        start_mid = (start + last_start) // 2
+        end_mid = (first_end + end) // 2
+        early_start = best_start <= start_mid
+        early_end = best_end <= end_mid
+        halve_starts = on_block & (last_start > start)
+        halve_ends = on_block & (end > first_end)
+
+        start = tf.where(go_right, mid + 1, tf.where(halve_starts & ~early_start, start_mid + 1, start))
+        end = tf.where(go_left, mid, tf.where(halve_ends & early_end, end_mid, end))
+        # The block of the new node (a half is its own block; end is unchanged going right).
+        last_start = tf.where(go_left | straddle, mid, tf.where(go_right, end, last_start))
+        first_end = tf.where(go_right | straddle, mid + 1, first_end)
+        last_start = tf.where(halve_starts & early_start, start_mid, last_start)
+        first_end = tf.where(halve_ends & ~early_end, end_mid + 1, first_end)
+        split = tf.where(straddle, mid, split)
+        layer = tf.where(go_left | go_right | on_block, layer + 1, layer)
         searching = go_left | go_right
-    return start, end, split, layer
+        if refine_straddling:
+            searching |= straddle | on_block
+    return start, end, split, last_start, first_end, layer
 
 
 def _check_tree(tree: str, depth: int) -> None:

@@ -24,17 +24,20 @@ from clear_tf.models.clear.tree_search import (
 MU, RHO = -0.1, 0.1
 
 
-def search_one(scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO, descend_when="both"):
+NODE_KEYS = ("node_start", "node_end", "split", "layer", "last_start", "first_end")
+
+
+def search_one(
+    scores, tree, depth, candidate_mask=None, mu=MU, rho=RHO, descend_when="both", refine_straddling=False
+):
     """Runs the TF search on a single [L, L] score map; returns (TreeNode, mask)."""
     num_clips = scores.shape[0]
     mask = moments.valid_mask(num_clips) if candidate_mask is None else candidate_mask
     result = tree_search(
         scores[None].astype("float32"), mask, tree=tree, depth=depth, mu=mu, rho=rho,
-        descend_when=descend_when,
+        descend_when=descend_when, refine_straddling=refine_straddling,
     )
-    node = TreeNode(
-        *(int(result[key].numpy()[0]) for key in ("node_start", "node_end", "split", "layer"))
-    )
+    node = TreeNode(*(int(result[key].numpy()[0]) for key in NODE_KEYS))
     return node, result["mask"].numpy()[0]
 
 
@@ -70,9 +73,7 @@ def test_tf_search_equals_numpy_reference_on_random_scores(tree, descend_when, n
             expected = reference_paper_search(scores[query], depth, MU, RHO, descend_when)
         else:
             expected = reference_binary_search(scores[query], depth, candidate_mask)
-        got = TreeNode(
-            *(int(result[key][query]) for key in ("node_start", "node_end", "split", "layer"))
-        )
+        got = TreeNode(*(int(result[key][query]) for key in NODE_KEYS))
         assert got == expected, f"query {query}"
         np.testing.assert_array_equal(result["mask"][query], node_mask(expected, candidate_mask))
         outcomes.add((expected.split >= 0, expected.layer))
@@ -195,6 +196,40 @@ def test_binary_straddle_at_root_keeps_cells_crossing_the_midpoint():
     node, mask = search_one(scores, "binary", 4)
     assert node == TreeNode(0, 7, 3, 1)
     assert cells_of(mask) == [(i, j) for i in range(4) for j in range(4, 8)]
+
+
+@pytest.mark.parametrize("num_clips", [2, 3, 5, 8, 13, 32])
+def test_refined_straddling_equals_numpy_reference_at_every_depth(num_clips):
+    rng = np.random.default_rng(num_clips)
+    candidate_mask = moments.valid_mask(num_clips)
+    scores = rng.normal(size=(200, num_clips, num_clips)).astype("float32")
+    for depth in range(1, full_binary_depth(num_clips) + 3):
+        result = tree_search(
+            scores, candidate_mask, tree="binary", depth=depth, mu=MU, rho=RHO, refine_straddling=True
+        )
+        for query in range(len(scores)):
+            expected = reference_binary_search(scores[query], depth, candidate_mask, refine_straddling=True)
+            assert TreeNode(*(int(result[key][query]) for key in NODE_KEYS)) == expected
+            kept = node_mask(expected, candidate_mask)
+            np.testing.assert_array_equal(result["node_mask"][query], kept)
+            # The best coarse candidate is always kept.
+            best = np.unravel_index(np.argmax(np.where(candidate_mask, scores[query], -np.inf)), kept.shape)
+            assert kept[best]
+
+
+def test_refined_straddling_halves_starts_and_ends_towards_the_best_cell():
+    # (1, 6) crosses the root's mid 3: the block starts [0, 3] x ends [4, 7]; then starts
+    # [0, 1] x ends [6, 7] (layer 2), then the single cell (layer 3).
+    scores = scores_with(8, {(1, 6): 0.9, (0, 7): 0.8})
+    node, mask = search_one(scores, "binary", 4, refine_straddling=True)
+    assert node == TreeNode(1, 6, 3, 3, last_start=1, first_end=6)
+    assert cells_of(mask) == [(1, 6)]
+    node, mask = search_one(scores, "binary", 2, refine_straddling=True)
+    assert node == TreeNode(0, 7, 3, 2, last_start=1, first_end=6)
+    assert cells_of(mask) == [(i, j) for i in range(2) for j in range(6, 8)]
+    # Without refining, the search stops on the root's whole straddling set.
+    node, mask = search_one(scores, "binary", 4)
+    assert node == TreeNode(0, 7, 3, 1) and len(cells_of(mask)) == 16
 
 
 def test_binary_depth_one_keeps_everything():
