@@ -250,3 +250,40 @@ def test_tacos_epoch_time_runs_a_layout_end_to_end(tmp_path):
     assert len(row) == 1
     cells = [cell.strip() for cell in row[0].strip("|").split("|")]
     assert cells[1] == "4" and float(cells[2]) > 0 and int(cells[3]) >= 1
+
+
+def test_fine_head_start_top_candidates_by_hand():
+    import fine_head_start
+
+    valid = np.triu(np.ones((3, 3), bool))
+    scores = np.zeros((1, 2, 3, 3))
+    scores[0, 0, 0, 2] = 5.0  # the whole video
+    scores[0, 1, 1, 1] = 5.0  # one clip
+    scores[0, 1, 2, 0] = 9.0  # not a candidate: never chosen
+    iou_map = np.zeros((1, 2, 3, 3))
+    iou_map[0, 0, 0, 2], iou_map[0, 1, 1, 1] = 0.8, 0.25
+    lengths, ious = fine_head_start.top_candidates(scores, iou_map, valid, np.array([[1.0, 1.0]]))
+    np.testing.assert_allclose(lengths, [1.0, 1 / 3])
+    np.testing.assert_allclose(ious, [0.8, 0.25])
+    # Padded query slots are left out.
+    lengths, _ = fine_head_start.top_candidates(scores, iou_map, valid, np.array([[1.0, 0.0]]))
+    assert lengths.shape == (1,)
+
+
+def test_fine_head_start_runs_end_to_end(tmp_path):
+    repo = os.path.dirname(BENCHMARKS_DIR)
+    output = tmp_path / "start.md"
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "fine_head_start.py"), "--flagfile=configs/demo.flags",
+         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", "--probabilities=0.5,0.05",
+         "--steps=2", "--every=1", f"--output={output}"],
+        cwd=repo, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = output.read_text()
+    assert "--fine_initial_probability=0.5" in text and "--fine_initial_probability=0.05" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 2 * 3  # steps 0, 1, 2 for each probability
+    for row in rows:
+        cells = [float(cell) for cell in row.strip("|").split("|")]
+        assert 0 < cells[1] <= 1 and 0 <= cells[2] <= 1
