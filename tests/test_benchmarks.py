@@ -236,16 +236,21 @@ def test_tacos_epoch_time_layouts_parse_and_name_a_bad_item():
         tacos_epoch_time.parse_layouts("4x4,4-4")
 
 
-def test_tacos_epoch_time_runs_a_layout_end_to_end(tmp_path):
-    repo = os.path.dirname(BENCHMARKS_DIR)
-    output = tmp_path / "epoch.md"
+def run_on_small_demo_data(script: str, tmp_path, *arguments: str) -> None:
+    """Runs a benchmark script on the demo flagfile and the small synthetic split; asserts it exits 0."""
     done = subprocess.run(
-        [sys.executable, os.path.join(BENCHMARKS_DIR, "tacos_epoch_time.py"), "--flagfile=configs/demo.flags",
-         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", "--layouts=2x2",
-         "--steps=1", "--warmup=1", f"--output={output}"],
-        cwd=repo, capture_output=True, text=True, timeout=600,
+        [sys.executable, os.path.join(BENCHMARKS_DIR, script), "--flagfile=configs/demo.flags",
+         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", *arguments],
+        cwd=os.path.dirname(BENCHMARKS_DIR), capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_tacos_epoch_time_runs_a_layout_end_to_end(tmp_path):
+    output = tmp_path / "epoch.md"
+    run_on_small_demo_data(
+        "tacos_epoch_time.py", tmp_path, "--layouts=2x2", "--steps=1", "--warmup=1", f"--output={output}"
+    )
     row = [line for line in output.read_text().splitlines() if line.startswith("| 2 × 2")]
     assert len(row) == 1
     cells = [cell.strip() for cell in row[0].strip("|").split("|")]
@@ -271,15 +276,10 @@ def test_fine_head_start_top_candidates_by_hand():
 
 
 def test_fine_head_start_runs_end_to_end(tmp_path):
-    repo = os.path.dirname(BENCHMARKS_DIR)
     output = tmp_path / "start.md"
-    done = subprocess.run(
-        [sys.executable, os.path.join(BENCHMARKS_DIR, "fine_head_start.py"), "--flagfile=configs/demo.flags",
-         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", "--probabilities=0.5,0.05",
-         "--steps=2", "--every=1", f"--output={output}"],
-        cwd=repo, capture_output=True, text=True, timeout=600,
+    run_on_small_demo_data(
+        "fine_head_start.py", tmp_path, "--probabilities=0.5,0.05", "--steps=2", "--every=1", f"--output={output}"
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     text = output.read_text()
     assert "--fine_initial_probability=0.5" in text and "--fine_initial_probability=0.05" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
