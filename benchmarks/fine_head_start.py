@@ -1,6 +1,6 @@
 """What CLEAR's fine head ranks first in its first training steps, by starting bias.
 
-    python benchmarks/fine_head_start.py                  # anet_like, → benchmarks/results/fine_head_start.md
+    python benchmarks/fine_head_start.py      # anet_like → benchmarks/results/fine_head_start.md
     python benchmarks/fine_head_start.py --flagfile=configs/tacos_like_cpu.flags --probabilities=0.5,0.03
 
 For each ``--fine_initial_probability`` p (the head's logit bias starts at log(p / (1 − p));

@@ -170,13 +170,15 @@ def reference_binary_search(
 
 def _refine_block(first_start, last_start, first_end, last_end, split, layer, depth, best_start, best_end):
     """Halves a straddling block's start and end ranges towards the best cell."""
+    def halve(first, last, best):
+        if last == first:
+            return first, last
+        middle = (first + last) // 2
+        return (first, middle) if best <= middle else (middle + 1, last)
+
     while layer < depth and (last_start > first_start or last_end > first_end):
-        if last_start > first_start:
-            middle = (first_start + last_start) // 2
-            first_start, last_start = (first_start, middle) if best_start <= middle else (middle + 1, last_start)
-        if last_end > first_end:
-            middle = (first_end + last_end) // 2
-            first_end, last_end = (first_end, middle) if best_end <= middle else (middle + 1, last_end)
+        first_start, last_start = halve(first_start, last_start, best_start)
+        first_end, last_end = halve(first_end, last_end, best_end)
         layer += 1
     return TreeNode(first_start, last_end, split, layer, last_start=last_start, first_end=first_end)
 

@@ -3,8 +3,9 @@
 Both trees are described by clip spans [start, end] (0-based, inclusive; a node holds
 the candidates (i, j) with start <= i <= j <= end) split after a clip ``mid``. A search
 ends on a whole node, on the candidates of a node that straddle its split
-(node − left − right), or (binary tree, ``refine_straddling``) on a block of those. ``localize`` then evaluates the fine head only on the kept
-candidates; the search never looks at fine scores.
+(node − left − right), or (binary tree, ``refine_straddling``) on a block of those.
+``localize`` then evaluates the fine head only on the kept candidates; the search never
+looks at fine scores.
 
 * ``"paper"``: DESIGN §5's reading of Algorithm 1. Layer 1 is the root [0, L-1]
   (anchor a_1); the left node of layer p >= 2 is [0, L-p] (anchor a_{2p-2}) and the
