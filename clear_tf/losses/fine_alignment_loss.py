@@ -8,6 +8,12 @@ from keras import ops
 from clear_tf.losses.candidate_mean_loss import CandidateMeanLoss
 
 
+def rescaled_iou(iou, min_iou: float, max_iou: float):
+    """Γ₂'s target of every cell: the IoU mapped linearly so that min_iou ↦ 0 and max_iou ↦ 1,
+    clipped to [0, 1] (2D-TAN)."""
+    return ops.clip((iou - min_iou) / (max_iou - min_iou), 0.0, 1.0)
+
+
 @keras.saving.register_keras_serializable(package="clear_tf")
 class FineAlignmentLoss(CandidateMeanLoss):
     """Mean BCE over the candidate moments between sigmoid(logits) and the IoU (Eq. 7).
@@ -59,7 +65,7 @@ class FineAlignmentLoss(CandidateMeanLoss):
         self.max_iou = max_iou
 
     def cell_values(self, y_true, y_pred):
-        targets = ops.clip((y_true - self.min_iou) / (self.max_iou - self.min_iou), 0.0, 1.0)
+        targets = rescaled_iou(y_true, self.min_iou, self.max_iou)
         # BCE with logits: max(x, 0) - x·o + log(1 + exp(-|x|)).
         return ops.relu(y_pred) - y_pred * targets + ops.log1p(ops.exp(-ops.abs(y_pred)))
 

@@ -114,12 +114,13 @@ def mean_fine_target(videos: list[dict], num_clips: int, min_iou: float, max_iou
     """Mean Γ₂ target (IoU rescaled to [0, 1] between min_iou and max_iou) over all candidates."""
     from clear_tf import moments
     from clear_tf.data.targets import moment_iou_map
+    from clear_tf.losses.fine_alignment_loss import rescaled_iou
 
     valid = moments.valid_mask(num_clips)
     total, count = 0.0, 0
     for video in videos:
         iou = moment_iou_map(video["times"].astype(np.float32), video["duration"], num_clips).numpy()
-        total += float(np.clip((iou[:, valid] - min_iou) / (max_iou - min_iou), 0.0, 1.0).sum())
+        total += float(np.sum(rescaled_iou(iou[:, valid], min_iou, max_iou)))
         count += iou.shape[0] * int(valid.sum())
     return total / count
 

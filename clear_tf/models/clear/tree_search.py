@@ -354,14 +354,14 @@ def _binary_search(coarse_scores, candidate_mask: np.ndarray, depth: int, refine
         straddle = on_node & (best_start <= mid) & (mid < best_end)
         go_left = on_node & ~straddle & (best_end <= mid)
         go_right = on_node & ~straddle & ~go_left
-        # A straddling block: halve its start range and its end range.
-        on_block = searching & in_block & ((last_start > start) | (end > first_end))
+        # A straddling block: halve its start range and its end range (those longer than one).
+        halve_starts = searching & in_block & (last_start > start)
+        halve_ends = searching & in_block & (end > first_end)
+        on_block = halve_starts | halve_ends
         start_mid = (start + last_start) // 2
         end_mid = (first_end + end) // 2
         early_start = best_start <= start_mid
         early_end = best_end <= end_mid
-        halve_starts = on_block & (last_start > start)
-        halve_ends = on_block & (end > first_end)
 
         start = tf.where(go_right, mid + 1, tf.where(halve_starts & ~early_start, start_mid + 1, start))
         end = tf.where(go_left, mid, tf.where(halve_ends & early_end, end_mid, end))
