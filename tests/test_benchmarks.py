@@ -287,3 +287,47 @@ def test_fine_head_start_runs_end_to_end(tmp_path):
     for row in rows:
         cells = [float(cell) for cell in row.strip("|").split("|")]
         assert 0 < cells[1] <= 1 and 0 <= cells[2] <= 1
+
+
+def test_objective_learnability_clip_hits_and_clip_loss_by_hand():
+    import objective_learnability
+
+    iou_map = np.zeros((1, 2, 3, 3), np.float32)
+    iou_map[0, 0, 1, 1] = 0.5  # query 0's moment overlaps clip 1 only
+    iou_map[0, 1, 2, 2] = 1.0  # query 1's moment is clip 2
+    scores = np.zeros((1, 2, 3, 3), np.float32)
+    scores[0, 0, 1, 1] = 0.9  # best clip overlaps: a hit
+    scores[0, 1, 0, 0] = 0.9  # best clip is 0: a miss
+    scores[0, 1, 0, 2] = 5.0  # off the diagonal: never read
+    hits = objective_learnability.clip_hits(scores, iou_map, np.array([[1.0, 1.0]]))
+    np.testing.assert_array_equal(hits, [True, False])
+    assert objective_learnability.clip_hits(scores, iou_map, np.array([[1.0, 0.0]])).tolist() == [True]
+    # Query 0: (0.9 - 1)² on clip 1; query 1: 0.9² on clip 0 and 1² on clip 2; padded slots weigh 0.
+    loss = objective_learnability.clip_loss(iou_map, scores, np.array([[1.0, 1.0]], np.float32))
+    np.testing.assert_allclose(float(loss), ((0.01) / 3 + (0.81 + 1.0) / 3) / 2, rtol=1e-5)
+    loss = objective_learnability.clip_loss(iou_map, scores, np.array([[1.0, 0.0]], np.float32))
+    np.testing.assert_allclose(float(loss), 0.01 / 3, rtol=1e-5)
+
+
+def test_objective_learnability_runs_end_to_end(tmp_path):
+    output = tmp_path / "objectives.md"
+    run_on_small_demo_data(
+        "objective_learnability.py", tmp_path, "--objectives=moment+clip,clear", "--steps=2", "--every=1",
+        "--probe_batches=1", f"--output={output}",
+    )
+    text = output.read_text()
+    titles = [line[4:] for line in text.splitlines() if line.startswith("### ")]
+    assert titles == ["matcher: moment+clip", "clear: coarse map (cᵀq/d)", "clear: fine head"]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 3 * 3  # steps 0, 1, 2 for each table
+    for row in rows:
+        cells = [float(cell) for cell in row.strip("|").split("|")]
+        assert 0 <= cells[1] <= 100 and 0 <= cells[2] <= 1 and 0 <= cells[3] <= 100
+
+
+def test_objective_learnability_names_an_unknown_objective():
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "objective_learnability.py"), "--objectives=clip,bogus"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2 and "--objectives: unknown bogus" in done.stderr
