@@ -15,7 +15,8 @@ the same batches and seed, a small matcher built from CLEAR's own layers trains 
 
 The matcher is CLEAR's coarse path with a linear projection in place of the Bi-TCN:
 unit features → ``ClipPooling`` (L clips) → Dense(d) → ``MomentMap`` (max over clips
-i..j) → Dense(d) + ReLU → c; sentence vector → Dense(d) + ReLU → q;
+i..j) → Dense(d) + ReLU → c (``--matcher_video=bi_tcn``: the flagfile's Bi-TCN on the
+units first, as in CLEAR, and Dropout off); sentence vector → Dense(d) + ReLU → q;
 ``QueryMomentSimilarity`` → cᵀq/d. Every ``--every`` steps, ``--probe_batches`` batches
 of the validation split (never trained on) are scored: the share of queries whose
 best one-clip cell overlaps their moment ("clip hit"; 1/L-ish moments make its chance
@@ -44,6 +45,7 @@ from clear_tf import dataset_info  # noqa: E402
 from clear_tf.data.pipeline import QueryReport  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
 from clear_tf.layers import ClipPooling, MomentMap, candidate_cells  # noqa: E402
+from clear_tf.models.clear.bi_tcn import BiTCN  # noqa: E402
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss  # noqa: E402
 from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity  # noqa: E402
 from clear_tf.training import trainer  # noqa: E402
@@ -76,12 +78,15 @@ def clip_loss(iou_map, scores, query_mask):
     return tf.reduce_sum(per_slot * query_mask) / tf.maximum(tf.reduce_sum(query_mask), 1.0)
 
 
-def build_matcher(config, feature_dim: int, sentence_dim: int) -> keras.Model:
-    """CLEAR's coarse path, a linear projection in place of the Bi-TCN: → cᵀq/d [B, K, L, L]."""
+def build_matcher(config, feature_dim: int, sentence_dim: int, video: str = "linear") -> keras.Model:
+    """CLEAR's coarse path → cᵀq/d [B, K, L, L]; ``video`` "linear" or "bi_tcn" (see the module doc)."""
     hidden_dim = config.model.hidden_dim
     features = keras.Input((config.data.num_pre_clips, feature_dim), name="features")
     sentences = keras.Input((None, sentence_dim), name="sentence_embedding")
-    clips = ClipPooling(config.data.num_clips, "average")(features)
+    units = features
+    if video == "bi_tcn":
+        units = BiTCN(config.model.tcn_channels, config.model.tcn_kernel_size, dropout=0.0)(units)
+    clips = ClipPooling(config.data.num_clips, "average")(units)
     clips = keras.layers.Dense(hidden_dim, name="clip_projection")(clips)
     moments = keras.layers.Dense(hidden_dim, activation="relu", name="moment_mlp")(MomentMap()(clips))
     queries = keras.layers.Dense(hidden_dim, activation="relu", name="query_projection")(sentences)
@@ -89,11 +94,11 @@ def build_matcher(config, feature_dim: int, sentence_dim: int) -> keras.Model:
     return keras.Model({"features": features, "sentence_embedding": sentences}, scores, name="matcher")
 
 
-def train_matcher(config, objective: str, batches, probes, steps: int, every: int) -> list[list]:
+def train_matcher(config, objective: str, video: str, batches, probes, steps: int, every: int) -> list[list]:
     """Rows (step, clip hit %, top-1 IoU, top-1 IoU > 0.5 %) of the matcher trained on ``objective``."""
     keras.utils.set_random_seed(config.train.seed)
     x, _, _ = batches[0]
-    matcher = build_matcher(config, x["features"].shape[-1], x["sentence_embedding"].shape[-1])
+    matcher = build_matcher(config, x["features"].shape[-1], x["sentence_embedding"].shape[-1], video)
     moment_loss = CoarseMapAlignmentLoss()
     optimizer = keras.optimizers.Adam(config.train.learning_rate)
     valid = candidate_cells(config.data.num_clips)
@@ -171,6 +176,8 @@ def main(argv=None) -> None:
     parser.add_argument("--objectives", default=",".join(OBJECTIVES), help=f"Comma-separated, of {OBJECTIVES}.")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--matcher_video", choices=("linear", "bi_tcn"), default="linear",
+                        help="The matcher's video side: a linear projection, or the flagfile's Bi-TCN first.")
     parser.add_argument("--probe_batches", type=int, default=4, help="Validation batches scored.")
     parser.add_argument("--dataset", default="", help="Override the flagfile's --dataset.")
     parser.add_argument("--data_dir", default="")
@@ -195,7 +202,8 @@ def main(argv=None) -> None:
         if objective == "clear":
             tables.update(train_clear(config, strategy, batches, probes, args.steps, args.every))
         else:
-            tables[f"matcher: {objective}"] = train_matcher(config, objective, batches, probes, args.steps, args.every)
+            title = f"matcher ({args.matcher_video}): {objective}"
+            tables[title] = train_matcher(config, objective, args.matcher_video, batches, probes, args.steps, args.every)
     header = ["step", "clip hit (%)", "top-1 IoU", "top-1 IoU > 0.5 (%)"]
     sections = [f"### {title}\n\n" + markdown_table(header, rows) for title, rows in tables.items()]
     report = (

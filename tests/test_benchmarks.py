@@ -313,11 +313,11 @@ def test_objective_learnability_runs_end_to_end(tmp_path):
     output = tmp_path / "objectives.md"
     run_on_small_demo_data(
         "objective_learnability.py", tmp_path, "--objectives=moment+clip,clear", "--steps=2", "--every=1",
-        "--probe_batches=1", f"--output={output}",
+        "--probe_batches=1", "--matcher_video=bi_tcn", f"--output={output}",
     )
     text = output.read_text()
     titles = [line[4:] for line in text.splitlines() if line.startswith("### ")]
-    assert titles == ["matcher: moment+clip", "clear: coarse map (cᵀq/d)", "clear: fine head"]
+    assert titles == ["matcher (bi_tcn): moment+clip", "clear: coarse map (cᵀq/d)", "clear: fine head"]
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert len(rows) == 3 * 3  # steps 0, 1, 2 for each table
     for row in rows:
