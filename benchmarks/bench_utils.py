@@ -160,3 +160,31 @@ def peak_rss_mib() -> float:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
+
+
+def write_training_probe_report(
+    path: str, title: str, versions: dict, config, probe: str, sections: Sequence[str]
+) -> str:
+    """Writes (and prints) the report of a script that probes a training's first steps.
+
+    Args:
+        path: the Markdown file written (its folder is made).
+        title: the report's heading.
+        versions: library versions for ``environment_line``.
+        config: the run's ``clear_tf.config.Config`` (dataset, L, the batch layout).
+        probe: what was probed and when, ending the description line.
+        sections: the report's sections (Markdown), in order.
+
+    Returns:
+        The report's text.
+    """
+    report = (
+        f"## {title}\n\n{environment_line(versions)}. {config.data.dataset}, L = {config.data.num_clips}, "
+        f"{config.data.batch_size} videos × {config.data.queries_per_video} queries per step; {probe}\n\n"
+        + "\n\n".join(sections) + "\n"
+    )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(report)
+    print(report)
+    return report

@@ -31,7 +31,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench_utils import environment_line, markdown_table  # noqa: E402
+from bench_utils import markdown_table, write_training_probe_report  # noqa: E402
 from clear_tf import dataset_info  # noqa: E402
 from clear_tf.data.pipeline import QueryReport  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
@@ -114,18 +114,14 @@ def main(argv=None) -> None:
                   "coarse top-1 IoU"]
         sections.append(f"### --fine_initial_probability={probability:g}\n\n" + markdown_table(header, rows))
     config = config_from_flagfile(args.flagfile, **overrides)
-    report = (
-        f"## The fine head's first steps: `{args.flagfile}`\n\n"
-        f"{environment_line({'tensorflow': tf.__version__, 'keras': keras.__version__})}. "
-        f"{config.data.dataset}, L = {config.data.num_clips}, {config.data.batch_size} videos × "
-        f"{config.data.queries_per_video} queries per step; probe: the first batch of "
-        f"`{config.data.val_split}`, every {args.every} steps.\n\n" + "\n\n".join(sections) + "\n"
+    write_training_probe_report(
+        args.output,
+        f"The fine head's first steps: `{args.flagfile}`",
+        {"tensorflow": tf.__version__, "keras": keras.__version__},
+        config,
+        f"probe: the first batch of `{config.data.val_split}`, every {args.every} steps.",
+        sections,
     )
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write(report)
-    print(report)
-
 
 if __name__ == "__main__":
     main()

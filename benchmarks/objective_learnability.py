@@ -40,7 +40,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench_utils import environment_line, markdown_table  # noqa: E402
+from bench_utils import markdown_table, write_training_probe_report  # noqa: E402
 from clear_tf import dataset_info  # noqa: E402
 from clear_tf.data.pipeline import QueryReport  # noqa: E402
 from clear_tf.flagfile import config_from_flagfile  # noqa: E402
@@ -203,22 +203,20 @@ def main(argv=None) -> None:
             tables.update(train_clear(config, strategy, batches, probes, args.steps, args.every))
         else:
             title = f"matcher ({args.matcher_video}): {objective}"
-            tables[title] = train_matcher(config, objective, args.matcher_video, batches, probes, args.steps, args.every)
+            tables[title] = train_matcher(
+                config, objective, args.matcher_video, batches, probes, args.steps, args.every
+            )
     header = ["step", "clip hit (%)", "top-1 IoU", "top-1 IoU > 0.5 (%)"]
     sections = [f"### {title}\n\n" + markdown_table(header, rows) for title, rows in tables.items()]
-    report = (
-        f"## Learnability by objective: `{args.flagfile}`\n\n"
-        f"{environment_line({'tensorflow': tf.__version__, 'keras': keras.__version__})}. "
-        f"{config.data.dataset}, L = {config.data.num_clips}, {config.data.batch_size} videos × "
-        f"{config.data.queries_per_video} queries per step, learning rate {config.train.learning_rate:g}; "
-        f"probe: {args.probe_batches} batches of `{config.data.val_split}`, every {args.every} steps.\n\n"
-        + "\n\n".join(sections) + "\n"
+    write_training_probe_report(
+        args.output,
+        f"Learnability by objective: `{args.flagfile}`",
+        {"tensorflow": tf.__version__, "keras": keras.__version__},
+        config,
+        f"learning rate {config.train.learning_rate:g}; probe: {args.probe_batches} batches of "
+        f"`{config.data.val_split}`, every {args.every} steps.",
+        sections,
     )
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write(report)
-    print(report)
-
 
 if __name__ == "__main__":
     main()
