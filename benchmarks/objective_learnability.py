@@ -19,8 +19,8 @@ i..j) → Dense(d) + ReLU → c (``--matcher_video=bi_tcn``: the flagfile's Bi-T
 units first, as in CLEAR, and Dropout off); sentence vector → Dense(d) + ReLU → q;
 ``QueryMomentSimilarity`` → cᵀq/d. Every ``--every`` steps, ``--probe_batches`` batches
 of the validation split (never trained on) are scored: the share of queries whose
-best one-clip cell overlaps their moment ("clip hit"; 1/L-ish moments make its chance
-level the mean moment share of the video), and the IoU of the best candidate.
+best one-clip cell overlaps their moment ("clip hit"; by chance, about the share of the
+video a moment covers), and the IoU of the best candidate.
 """
 
 from __future__ import annotations
@@ -197,6 +197,10 @@ def main(argv=None) -> None:
     probe_stream = iter(training_data(strategy, probe_config, DataPosition(0, 0, 0), QueryReport()).repeat())
     probes = [next(probe_stream) for _ in range(args.probe_batches)]
 
+    matcher_objectives = [objective for objective in objectives if objective != "clear"]
+    if matcher_objectives and "sentence_embedding" not in batches[0][0]:
+        parser.error(f"--objectives={','.join(matcher_objectives)}: the matcher reads precomputed sentence "
+                     f"vectors, which {args.flagfile} does not make (--text_trainable, or a model that reads tokens)")
     tables = {}
     for objective in objectives:
         if objective == "clear":

@@ -331,3 +331,19 @@ def test_objective_learnability_names_an_unknown_objective():
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 2 and "--objectives: unknown bogus" in done.stderr
+
+
+def test_objective_learnability_names_a_flagfile_without_sentence_vectors(tmp_path):
+    flagfile = tmp_path / "trainable_text.flags"
+    demo = os.path.join(os.path.dirname(BENCHMARKS_DIR), "configs", "demo.flags")
+    with open(demo) as f:
+        flagfile.write_text(f.read() + "\n--text_trainable\n")
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS_DIR, "objective_learnability.py"), f"--flagfile={flagfile}",
+         "--dataset=synthetic_moments/small", f"--data_dir={tmp_path / 'tfds'}", "--objectives=clip,clear",
+         "--steps=1", "--probe_batches=1", f"--output={tmp_path / 'out.md'}"],
+        cwd=os.path.dirname(BENCHMARKS_DIR), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "--objectives=clip: the matcher reads precomputed sentence vectors" in done.stderr
+    assert not (tmp_path / "out.md").exists()
