@@ -123,5 +123,6 @@ def main(argv=None) -> None:
         sections,
     )
 
+
 if __name__ == "__main__":
     main()

@@ -116,13 +116,7 @@ def train_matcher(config, objective: str, video: str, batches, probes, steps: in
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
     def probe_row(step):
-        hits, ious = [], []
-        for x, y, weights in probes:
-            scores = matcher(x, training=False).numpy()
-            iou_map, query_mask = y["fine_logits"].numpy(), weights["fine_logits"].numpy()
-            hits.append(clip_hits(scores, iou_map, query_mask))
-            ious.append(top_candidates(scores, iou_map, valid, query_mask)[1])
-        return _row(step, np.concatenate(hits), np.concatenate(ious))
+        return _probe_row(step, [(matcher(x, training=False), y, weights) for x, y, weights in probes], valid)
 
     rows = [probe_row(0)]
     for step in range(1, steps + 1):
@@ -143,16 +137,10 @@ def train_clear(config, strategy, batches, probes, steps: int, every: int) -> di
 
     def probe_rows(step):
         outputs = [(trained(x, training=False), y, weights) for x, y, weights in probes]
-        rows = {}
-        for title, output in heads.items():
-            hits, ious = [], []
-            for out, y, weights in outputs:
-                scores = out[output].numpy()
-                iou_map, query_mask = y["fine_logits"].numpy(), weights["fine_logits"].numpy()
-                hits.append(clip_hits(scores, iou_map, query_mask))
-                ious.append(top_candidates(scores, iou_map, valid, query_mask)[1])
-            rows[title] = _row(step, np.concatenate(hits), np.concatenate(ious))
-        return rows
+        return {
+            title: _probe_row(step, [(out[output], y, weights) for out, y, weights in outputs], valid)
+            for title, output in heads.items()
+        }
 
     tables = {title: [row] for title, row in probe_rows(0).items()}
     for step in range(1, steps + 1):
@@ -166,7 +154,15 @@ def train_clear(config, strategy, batches, probes, steps: int, every: int) -> di
     return tables
 
 
-def _row(step: int, hits: np.ndarray, ious: np.ndarray) -> list:
+def _probe_row(step: int, scored_probes, valid: np.ndarray) -> list:
+    """(step, clip hit %, top-1 IoU, top-1 IoU > 0.5 %) over (scores, y, weights) of the probe batches."""
+    hits, ious = [], []
+    for scores, y, weights in scored_probes:
+        scores = np.asarray(scores)
+        iou_map, query_mask = y["fine_logits"].numpy(), weights["fine_logits"].numpy()
+        hits.append(clip_hits(scores, iou_map, query_mask))
+        ious.append(top_candidates(scores, iou_map, valid, query_mask)[1])
+    hits, ious = np.concatenate(hits), np.concatenate(ious)
     return [step, f"{100 * hits.mean():.1f}", f"{ious.mean():.3f}", f"{100 * (ious > 0.5).mean():.1f}"]
 
 
@@ -221,6 +217,7 @@ def main(argv=None) -> None:
         f"`{config.data.val_split}`, every {args.every} steps.",
         sections,
     )
+
 
 if __name__ == "__main__":
     main()
