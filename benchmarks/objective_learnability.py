@@ -7,11 +7,13 @@ fine head's starting bias"). This script separates the data from the objective: 
 the same batches and seed, a small matcher built from CLEAR's own layers trains on
 
 - ``clip``: every one-clip cell's score cᵀq/d against whether the clip overlaps the
-  query's moment (squared error, the diagonal of the map only);
-- ``moment``: CLEAR's coarse-map term, (cᵀq/d − IoU)² averaged over every candidate
-  (``CoarseMapAlignmentLoss``);
+  query's moment (squared error, the diagonal of the map only: CLEAR's
+  ``--clip_alignment_weight`` term);
+- ``moment``: CLEAR's coarse-map term, (cᵀq/d − IoU)² averaged over every candidate;
 - ``moment+clip``: the sum of the two;
-- ``clear``: the flagfile's CLEAR itself, trained as ``train.py`` trains it.
+- ``clear``: the flagfile's CLEAR itself, trained as ``train.py`` trains it;
+- ``clear+clip``: the same CLEAR with ``--clip_alignment_weight`` set to this script's
+  ``--clip_alignment_weight`` (the clip objective's term on CLEAR's coarse map).
 
 The matcher is CLEAR's coarse path with a linear projection in place of the Bi-TCN:
 unit features → ``ClipPooling`` (L clips) → Dense(d) → ``MomentMap`` (max over clips
@@ -52,7 +54,7 @@ from clear_tf.training import trainer  # noqa: E402
 from clear_tf.training.data import DataPosition, training_data  # noqa: E402
 from fine_head_start import top_candidates  # noqa: E402
 
-OBJECTIVES = ("clip", "moment", "moment+clip", "clear")
+OBJECTIVES = ("clip", "moment", "moment+clip", "clear", "clear+clip")
 
 
 def clip_hits(scores: np.ndarray, iou_map: np.ndarray, query_mask: np.ndarray) -> np.ndarray:
@@ -68,14 +70,6 @@ def clip_hits(scores: np.ndarray, iou_map: np.ndarray, query_mask: np.ndarray) -
     best = diagonal_scores.argmax(-1)
     hit = np.take_along_axis(diagonal_ious, best[..., None], -1)[..., 0] > 0
     return hit[query_mask > 0]
-
-
-def clip_loss(iou_map, scores, query_mask):
-    """Mean over real query slots of the diagonal's (cᵀq/d − overlaps)², overlaps = IoU > 0."""
-    diagonal_scores = tf.linalg.diag_part(scores)
-    overlaps = tf.cast(tf.linalg.diag_part(iou_map) > 0, scores.dtype)
-    per_slot = tf.reduce_mean(tf.square(diagonal_scores - overlaps), axis=-1)
-    return tf.reduce_sum(per_slot * query_mask) / tf.maximum(tf.reduce_sum(query_mask), 1.0)
 
 
 def build_matcher(config, feature_dim: int, sentence_dim: int, video: str = "linear") -> keras.Model:
@@ -99,7 +93,9 @@ def train_matcher(config, objective: str, video: str, batches, probes, steps: in
     keras.utils.set_random_seed(config.train.seed)
     x, _, _ = batches[0]
     matcher = build_matcher(config, x["features"].shape[-1], x["sentence_embedding"].shape[-1], video)
-    moment_loss = CoarseMapAlignmentLoss()
+    # The clip objective is CLEAR's clip term (on a matcher, not CLEAR); the Keras reduction
+    # divides by the B·K slots, which tacos_like fills (every video has >= 66 queries).
+    loss_fn = CoarseMapAlignmentLoss(map_weight=float("moment" in objective), clip_weight=float("clip" in objective))
     optimizer = keras.optimizers.Adam(config.train.learning_rate)
     valid = candidate_cells(config.data.num_clips)
 
@@ -107,11 +103,7 @@ def train_matcher(config, objective: str, video: str, batches, probes, steps: in
     def step_fn(x, iou_map, query_mask):
         with tf.GradientTape() as tape:
             scores = matcher(x, training=True)
-            loss = 0.0
-            if "moment" in objective:
-                loss += moment_loss(iou_map, scores, sample_weight=query_mask)
-            if "clip" in objective:
-                loss += clip_loss(iou_map, scores, query_mask)
+            loss = loss_fn(iou_map, scores, sample_weight=query_mask)
         variables = matcher.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
@@ -129,11 +121,13 @@ def train_matcher(config, objective: str, video: str, batches, probes, steps: in
 
 
 def train_clear(config, strategy, batches, probes, steps: int, every: int) -> dict[str, list[list]]:
-    """Rows of the flagfile's CLEAR, its coarse map and its fine head scored apart."""
+    """Rows of ``config``'s CLEAR, its coarse map and its fine head scored apart."""
     keras.utils.set_random_seed(config.train.seed)
     model, trained = trainer.build_model(config, dataset_info.feature_dim(config), strategy)
     valid = np.asarray(model.candidate_mask, bool)
-    heads = {"clear: coarse map (cᵀq/d)": "coarse_scores", "clear: fine head": "fine_logits"}
+    clip_weight = config.model.clip_alignment_weight
+    name = f"clear + clip term ×{clip_weight:g}" if clip_weight else "clear"
+    heads = {f"{name}: coarse map (cᵀq/d)": "coarse_scores", f"{name}: fine head": "fine_logits"}
 
     def probe_rows(step):
         outputs = [(trained(x, training=False), y, weights) for x, y, weights in probes]
@@ -174,7 +168,10 @@ def main(argv=None) -> None:
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--matcher_video", choices=("linear", "bi_tcn"), default="linear",
                         help="The matcher's video side: a linear projection, or the flagfile's Bi-TCN first.")
+    parser.add_argument("--clip_alignment_weight", type=float, default=25.0,
+                        help="CLEAR's --clip_alignment_weight for the clear+clip objective.")
     parser.add_argument("--probe_batches", type=int, default=4, help="Validation batches scored.")
+    parser.add_argument("--seed", type=int, default=None, help="Override the flagfile's --seed.")
     parser.add_argument("--dataset", default="", help="Override the flagfile's --dataset.")
     parser.add_argument("--data_dir", default="")
     parser.add_argument("--output", default=os.path.join(BENCHMARKS_DIR, "results", "objective_learnability.md"))
@@ -184,6 +181,8 @@ def main(argv=None) -> None:
     if unknown:
         parser.error(f"--objectives: unknown {', '.join(unknown)}; expected some of {', '.join(OBJECTIVES)}")
     overrides = {name: value for name, value in (("dataset", args.dataset), ("data_dir", args.data_dir)) if value}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
 
     config = config_from_flagfile(args.flagfile, **overrides)
     strategy = tf.distribute.get_strategy()
@@ -193,7 +192,7 @@ def main(argv=None) -> None:
     probe_stream = iter(training_data(strategy, probe_config, DataPosition(0, 0, 0), QueryReport()).repeat())
     probes = [next(probe_stream) for _ in range(args.probe_batches)]
 
-    matcher_objectives = [objective for objective in objectives if objective != "clear"]
+    matcher_objectives = [objective for objective in objectives if not objective.startswith("clear")]
     if matcher_objectives and "sentence_embedding" not in batches[0][0]:
         parser.error(f"--objectives={','.join(matcher_objectives)}: the matcher reads precomputed sentence "
                      f"vectors, which {args.flagfile} does not make (--text_trainable, or a model that reads tokens)")
@@ -201,6 +200,11 @@ def main(argv=None) -> None:
     for objective in objectives:
         if objective == "clear":
             tables.update(train_clear(config, strategy, batches, probes, args.steps, args.every))
+        elif objective == "clear+clip":
+            clip_config = config_from_flagfile(
+                args.flagfile, clip_alignment_weight=args.clip_alignment_weight, **overrides
+            )
+            tables.update(train_clear(clip_config, strategy, batches, probes, args.steps, args.every))
         else:
             title = f"matcher ({args.matcher_video}): {objective}"
             tables[title] = train_matcher(

@@ -1,8 +1,9 @@
-"""Γ₁'s squared error on every candidate: the coarse score map against the IoU map."""
+"""Γ₁'s squared error on every candidate, plus an optional clip-level term on the diagonal."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from clear_tf.losses.candidate_mean_loss import CandidateMeanLoss
@@ -10,19 +11,30 @@ from clear_tf.losses.candidate_mean_loss import CandidateMeanLoss
 
 @keras.saving.register_keras_serializable(package="clear_tf")
 class CoarseMapAlignmentLoss(CandidateMeanLoss):
-    """Mean over the candidates of (cᵀq/d − IoU)², per query slot.
+    """Per query slot, ``map_weight``·mean over the candidates of (cᵀq/d − IoU)², plus
+    ``clip_weight``·mean over the L clips of (cᵢᵢᵀq/d − 1[clip i overlaps the moment])².
 
     Eq. 5 trains the coarse score only at the R anchors of Eq. 2, the nodes of the
     paper's tree. The binary tree's search follows the best coarse score among all
     candidates (``clear_tf.models.clear.tree_search``), so every candidate's score must
-    track its IoU. This loss is Γ₁'s form, Σ (aᵀq − d·IoU)² divided by d² (i.e.
+    track its IoU. The map term is Γ₁'s form, Σ (aᵀq − d·IoU)² divided by d² (i.e.
     (aᵀq/d − IoU)²), averaged over the A candidate cells instead of summed over anchors.
+
+    The clip term is not in the paper. Almost every candidate is a multi-clip span
+    whose max-pooled features contain the queried action, so the map term mostly
+    teaches "long spans score low" and hardly which clips show the query; the clip
+    term asks each one-clip cell (i, i) whether clip i overlaps the moment (IoU > 0),
+    the signal a matcher built from these layers learns from fastest on tacos_like
+    (``benchmarks/objective_learnability.py``).
+
     ``y_true`` is the IoU map [B, K, L, L] (``iou_map``), ``y_pred`` the
     ``coarse_scores`` output [B, K, L, L]; reduced like ``FineAlignmentLoss``.
 
     Args:
+        map_weight: weight of the candidate-level term.
+        clip_weight: weight of the clip-level term (0: off).
         sparse: the candidates are the 2D-TAN sparse sampling (plus anchors), as in the
-            model; otherwise every cell with i <= j.
+            model; otherwise every cell with i <= j. The diagonal is always a candidate.
         pooling_counts: diagonals per stride level of the sparse sampling.
         num_anchors: R; anchor cells are candidates in sparse mode.
         name: loss name.
@@ -39,10 +51,31 @@ class CoarseMapAlignmentLoss(CandidateMeanLoss):
     >>> loss = CoarseMapAlignmentLoss()
     >>> round(float(loss(iou_map, coarse_scores)), 4)  # (0.3² + 0.1² + 0.4²) / 3
     0.0867
+    >>> both = CoarseMapAlignmentLoss(clip_weight=1.0)  # both clips overlap: + (0.5² + 0.5²) / 2
+    >>> round(float(both(iou_map, coarse_scores)), 4)
+    0.3367
     """
 
-    def __init__(self, name="coarse_map_alignment_loss", **kwargs):
+    def __init__(self, map_weight=1.0, clip_weight=0.0, name="coarse_map_alignment_loss", **kwargs):
         super().__init__(name=name, **kwargs)
+        self.map_weight = float(map_weight)
+        self.clip_weight = float(clip_weight)
+
+    def call(self, y_true, y_pred):
+        map_term = super().call(y_true, y_pred) if self.map_weight else 0.0
+        if not self.clip_weight:
+            return self.map_weight * map_term
+        y_pred = ops.convert_to_tensor(y_pred)
+        diagonal = ops.convert_to_tensor(np.eye(y_pred.shape[-1], dtype=np.float32), dtype=y_pred.dtype)
+        clip_scores = ops.sum(y_pred * diagonal, axis=-1)
+        clip_overlaps = ops.cast(ops.sum(ops.cast(y_true, y_pred.dtype) * diagonal, axis=-1) > 0, y_pred.dtype)
+        clip_term = ops.mean(ops.square(clip_scores - clip_overlaps), axis=-1)
+        return self.map_weight * map_term + self.clip_weight * clip_term
 
     def cell_values(self, y_true, y_pred):
         return ops.square(y_pred - y_true)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"map_weight": self.map_weight, "clip_weight": self.clip_weight})
+        return config

@@ -56,6 +56,13 @@ class ClearConfig(ModelConfig):
         "its IoU (the binary tree's search reads these scores); 0 is the paper (Eq. 5 "
         "trains the Eq. 2 anchors only).",
     )
+    clip_alignment_weight: float = config_field(
+        0.0,
+        "Not in the paper: weight of the mean squared error between every one-clip cell's "
+        "coarse score cᵢᵢᵀq/d and whether clip i overlaps the moment (IoU > 0). It tells "
+        "the coarse path which clips show the query, which the candidate-level terms "
+        "hardly do while most candidates are long spans; 0 is the paper.",
+    )
     min_iou: float = config_field(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
     max_iou: float = config_field(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
 
@@ -127,7 +134,7 @@ class ClearConfig(ModelConfig):
             raise ValueError(f"--coarse_peaks must be >= 0, got {self.coarse_peaks}")
         if not 0.0 <= self.coarse_peak_iou <= 1.0:
             raise ValueError(f"--coarse_peak_iou must be in [0, 1], got {self.coarse_peak_iou}")
-        for name in ("alpha", "coarse_weight", "coarse_map_weight"):
+        for name in ("alpha", "coarse_weight", "coarse_map_weight", "clip_alignment_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.min_iou < self.max_iou <= 1.0:

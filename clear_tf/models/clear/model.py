@@ -337,10 +337,10 @@ class CLEAR(TwoTowerLocalizer):
 
     @classmethod
     def training_targets(cls, batch: dict, config) -> dict:
-        """Γ₁ compares Aᵀq with the anchors' IoU, Γ₂ and the coarse-map term the IoU map.
+        """Γ₁ compares Aᵀq with the anchors' IoU, Γ₂ and the coarse-map terms the IoU map.
 
-        ``coarse_scores`` has a loss only with ``--coarse_map_weight`` > 0; Keras
-        ignores its target otherwise.
+        ``coarse_scores`` has a loss only with ``--coarse_map_weight`` or
+        ``--clip_alignment_weight`` > 0; Keras ignores its target otherwise.
         """
         num_clips = config.data.num_clips
         anchors = anchor_iou(
@@ -354,11 +354,12 @@ class CLEAR(TwoTowerLocalizer):
 
     @classmethod
     def build_losses(cls, config) -> tuple[dict, dict]:
-        """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9), plus the coarse-map term when its weight > 0.
+        """Ψ = coarse_weight·Γ₁ + α·Γ₂ (Eq. 9), plus the coarse-map terms when weighted.
 
         ``coarse_map_weight`` > 0 aligns the coarse score of every candidate with its
-        IoU (``CoarseMapAlignmentLoss``), which the binary tree's search reads; 0 is
-        the paper's objective.
+        IoU, ``clip_alignment_weight`` > 0 every one-clip cell's with whether the clip
+        overlaps the moment (both ``CoarseMapAlignmentLoss``, which holds the two
+        weights); 0 and 0 is the paper's objective.
         """
         settings = config.model
         candidate_set = {
@@ -373,9 +374,13 @@ class CLEAR(TwoTowerLocalizer):
             ),
         }
         loss_weights = {"anchor_similarity": settings.coarse_weight, "fine_logits": settings.alpha}
-        if settings.coarse_map_weight > 0:
-            losses["coarse_scores"] = CoarseMapAlignmentLoss(**candidate_set)
-            loss_weights["coarse_scores"] = settings.coarse_map_weight
+        if settings.coarse_map_weight > 0 or settings.clip_alignment_weight > 0:
+            losses["coarse_scores"] = CoarseMapAlignmentLoss(
+                map_weight=settings.coarse_map_weight,
+                clip_weight=settings.clip_alignment_weight,
+                **candidate_set,
+            )
+            loss_weights["coarse_scores"] = 1.0
         return losses, loss_weights
 
     @classmethod
@@ -393,13 +398,16 @@ class CLEAR(TwoTowerLocalizer):
 
     @classmethod
     def describe_training(cls, config) -> str:
-        """The paper's objective, or clear-tf's (Γ₁ weighted, coarse-map term, rescaled IoU)."""
+        """The paper's objective, or clear-tf's (Γ₁ weighted, coarse-map terms, rescaled IoU)."""
         m = config.model
-        if (m.coarse_weight, m.alpha, m.coarse_map_weight, m.min_iou, m.max_iou) == (1, 1, 0, 0, 1):
+        if (m.coarse_weight, m.alpha, m.coarse_map_weight, m.clip_alignment_weight, m.min_iou, m.max_iou) == (
+            1, 1, 0, 0, 0, 1
+        ):
             return "CLEAR, objective as printed (Ψ = Γ₁ + Γ₂, raw IoU)"
+        clip = f", clip term ×{m.clip_alignment_weight:g}" if m.clip_alignment_weight else ""
         return (
             f"CLEAR, clear-tf objective (Γ₁ ×{m.coarse_weight:g}, Γ₂ ×{m.alpha:g}, coarse map "
-            f"×{m.coarse_map_weight:g}, Γ₂ IoU rescaled {m.min_iou:g}–{m.max_iou:g})"
+            f"×{m.coarse_map_weight:g}{clip}, Γ₂ IoU rescaled {m.min_iou:g}–{m.max_iou:g})"
         )
 
     @classmethod

@@ -70,6 +70,30 @@ def test_sparse_candidates_follow_the_model():
     assert sorted(zip(*np.nonzero(model.candidate_mask))) == SPARSE_CELLS
 
 
+def test_clip_term_reads_the_diagonal_against_overlap():
+    # L = 3. Slot 0's moment overlaps clips 1 and 2 (IoU 0.2 and 0.5 on the diagonal);
+    # slot 1 is padding (all-zero IoU: no clip overlaps).
+    iou = np.zeros((1, 2, 3, 3), np.float32)
+    iou[0, 0, 1, 1], iou[0, 0, 2, 2], iou[0, 0, 1, 2] = 0.2, 0.5, 0.9
+    scores = np.zeros((1, 2, 3, 3), np.float32)
+    scores[0, 0, 0, 0], scores[0, 0, 1, 1], scores[0, 0, 1, 2] = 0.4, 0.7, 3.0  # (1, 2): off the diagonal
+    scores[0, 1, 2, 2] = 0.6
+    clip_only = CoarseMapAlignmentLoss(map_weight=0.0, clip_weight=2.0)
+    # Slot 0: (0.4 - 0)², (0.7 - 1)², (0 - 1)² over 3 clips; slot 1: 0.6² over 3 clips.
+    expected = 2.0 * np.array([[(0.16 + 0.09 + 1.0) / 3, 0.36 / 3]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(clip_only.call(iou, scores)), expected, rtol=1e-6)
+    # With the map term: the two add, each with its weight.
+    both = CoarseMapAlignmentLoss(map_weight=0.5, clip_weight=2.0)
+    map_only = CoarseMapAlignmentLoss()
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(both.call(iou, scores)),
+        0.5 * keras.ops.convert_to_numpy(map_only.call(iou, scores)) + expected,
+        rtol=1e-6,
+    )
+    restored = CoarseMapAlignmentLoss.from_config(both.get_config())
+    assert (restored.map_weight, restored.clip_weight) == (0.5, 2.0)
+
+
 def test_build_losses_adds_it_only_when_weighted():
     config = Config()
     config.data.num_clips, config.model.tree_depth = 8, 3
@@ -77,5 +101,10 @@ def test_build_losses_adds_it_only_when_weighted():
     assert "coarse_scores" not in losses
     config.model.coarse_map_weight = 0.5
     losses, weights = CLEAR.build_losses(config)
-    assert weights["coarse_scores"] == 0.5
+    assert weights["coarse_scores"] == 1.0
     assert isinstance(losses["coarse_scores"], CoarseMapAlignmentLoss)
+    assert (losses["coarse_scores"].map_weight, losses["coarse_scores"].clip_weight) == (0.5, 0.0)
+    config.model.coarse_map_weight, config.model.clip_alignment_weight = 0.0, 3.0
+    losses, weights = CLEAR.build_losses(config)
+    assert (losses["coarse_scores"].map_weight, losses["coarse_scores"].clip_weight) == (0.0, 3.0)
+    assert "clip term ×3" in CLEAR.describe_training(config)
