@@ -4,6 +4,7 @@ from clear_tf.evaluation.evaluator import EvalResult, evaluate_videos, format_ta
 from clear_tf.evaluation.videos import EvalVideo, prepare_videos
 from clear_tf.evaluation.baseline import prior_baseline_metrics
 from clear_tf.evaluation.oracle import oracle_metrics
+from clear_tf.evaluation.tuning import split_evaluator, tune_on_split
 
 __all__ = [
     "EvalResult",
@@ -14,4 +15,6 @@ __all__ = [
     "prepare_videos",
     "prior_baseline_metrics",
     "protocol_description",
+    "split_evaluator",
+    "tune_on_split",
 ]

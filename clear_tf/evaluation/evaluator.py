@@ -65,31 +65,50 @@ def evaluate_videos(model, videos, config: Config, *, inference: str | None = No
         **options: search options overriding the config's (CLEAR: ``tree``, ``mu``,
             ``rho``); options the method does not use are dropped from the result.
     """
-    settings = config.inference
-    inference = inference or config.inference_method
-    options = {**type(model).search_options(config.model), **options}
-    options = {name: value for name, value in options.items() if model.uses_option(inference, name)}
+    inference, options = resolve_method(model, config, inference, options)
     localize_video = make_localizer(
         model,
         method=inference,
-        nms_threshold=settings.nms_threshold,
-        top_k=settings.top_k,
+        nms_threshold=config.inference.nms_threshold,
+        top_k=config.inference.top_k,
         normalize_features=config.data.normalize_features,
         **options,
     )
-    predictions, fractions, total_seconds, traced = [], [], 0.0, False
-    for video in videos:
-        inputs = (
+
+    def localize(video):
+        return localize_video(
             tf.constant(video.features, tf.float32),
             tf.constant(video.token_ids, tf.int32),
             tf.constant(video.padding_mask, tf.bool),
             tf.constant(video.duration, tf.float32),
         )
-        if not traced:  # The first call traces the graph; keep that out of R_T.
-            localize_video(*inputs)
+
+    return score_localized(model, videos, localize, config, inference, options)
+
+
+def resolve_method(model, config: Config, inference: str | None, options: dict) -> tuple[str, dict]:
+    """The inference method (default ``config.inference_method``) and the options it uses.
+
+    The config's search options, overridden by ``options``, less those the method
+    does not take.
+    """
+    inference = inference or config.inference_method
+    options = {**type(model).search_options(config.model), **options}
+    return inference, {name: value for name, value in options.items() if model.uses_option(inference, name)}
+
+
+def score_localized(model, videos, localize, config: Config, inference: str, options: dict) -> EvalResult:
+    """Scores ``localize(video)`` (``localize``'s outputs) over ``videos``; times it.
+
+    The first call traces the graph and is left out of R_T.
+    """
+    predictions, fractions, total_seconds, traced = [], [], 0.0, False
+    for video in videos:
+        if not traced:
+            localize(video)
             traced = True
         started = time.perf_counter()
-        outputs = {name: value.numpy() for name, value in localize_video(*inputs).items()}
+        outputs = {name: value.numpy() for name, value in localize(video).items()}
         total_seconds += time.perf_counter() - started
         fractions.append(outputs["scored_fraction"])
         for q, sentence in enumerate(video.sentences):
@@ -106,6 +125,7 @@ def evaluate_videos(model, videos, config: Config, *, inference: str | None = No
             )
     if not predictions:
         raise ValueError("no queries to evaluate: the split is empty")
+    settings = config.inference
     top_k_times = np.stack(
         [np.stack([p["start"], p["end"]], axis=-1) for p in predictions]
     )  # [Q, k, 2]

@@ -12,6 +12,7 @@ from clear_tf.config import Config
 from clear_tf.evaluation.baseline import prior_baseline_metrics
 from clear_tf.evaluation.oracle import oracle_metrics
 from clear_tf.evaluation.evaluator import EvalResult, evaluate_videos, format_table, protocol_description
+from clear_tf.evaluation.tuning import tune_on_split
 from clear_tf.evaluation.videos import prepare_videos
 from clear_tf.models import load_model as load_saved_model
 from clear_tf.run_dir import RunDir, write_json_atomic
@@ -46,12 +47,7 @@ def write_result(run: RunDir, result: EvalResult, config: Config, baseline: dict
 
 def tune_on_validation(model, config: Config) -> None:
     """Sets the model's search options that it picks on ``--val_split`` in ``config.model``."""
-    videos = prepare_videos(config, config.data.val_split)
-
-    def evaluate(method, **options):
-        return evaluate_videos(model, videos, config, inference=method, **options)
-
-    tuned = model.tune_search_options(config, evaluate)
+    tuned = tune_on_split(model, config)
     config.model = dataclasses.replace(config.model, **tuned)
     if tuned:
         logging.info("Picked on %s: %s", config.data.val_split, tuned)

@@ -206,14 +206,43 @@ class MomentLocalizer(keras.Model):
             slots beyond the moments that survive hold start = end = 0 and score -inf.
             ``scored_fraction`` float32 [M].
         """
+        video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
+        queries = self.encode_queries(token_ids, padding_mask)
+        return self.rank_moments(
+            video, queries, duration, method=method, nms_threshold=nms_threshold, top_k=top_k, **options
+        )
+
+    def rank_moments(
+        self,
+        video,
+        queries,
+        duration,
+        *,
+        method: str | None = None,
+        nms_threshold: float = 0.4,
+        top_k: int = 5,
+        **options,
+    ) -> dict[str, tf.Tensor]:
+        """``localize`` after the encoders: top-k moments from ``encode_video`` / ``encode_queries``.
+
+        Apart so that a caller who scores one split many times (the search options
+        picked on val, ``clear_tf.evaluation.tuning``) encodes every video and query once.
+
+        Args:
+            video: ``encode_video`` of the video.
+            queries: ``encode_queries`` of its M queries.
+            duration: scalar, the video's duration in seconds.
+            method, nms_threshold, top_k, **options: as in ``localize``.
+
+        Returns:
+            What ``localize`` returns.
+        """
         method = method or self.inference_methods[0]
         if method not in self.inference_methods:
             raise ValueError(
                 f"unknown inference method {method!r} for {type(self).__name__}; "
                 f"expected one of {self.inference_methods}"
             )
-        video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
-        queries = self.encode_queries(token_ids, padding_mask)
         scores, kept, scored = self.score_candidates(video, queries, method=method, **options)
         num_clips = int(self.num_clips)
         num_queries = tf.shape(scores)[0]

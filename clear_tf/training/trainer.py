@@ -175,13 +175,7 @@ def _with_tuned(config: Config, tuned: dict | None) -> Config:
 
 def _tune_on_val(config: Config) -> dict:
     """The search options the best model picks on ``--val_split`` (``tune_search_options``)."""
-    model = _best_model(RunDir(config.train.run_dir))
-    videos = evaluation.prepare_videos(config, config.data.val_split)
-
-    def evaluate(method, **options):
-        return evaluation.evaluate_videos(model, videos, config, inference=method, **options)
-
-    tuned = dict(model.tune_search_options(config, evaluate))
+    tuned = evaluation.tune_on_split(_best_model(RunDir(config.train.run_dir)), config)
     logging.info("Picked on %s: %s", config.data.val_split, tuned)
     return tuned
 
