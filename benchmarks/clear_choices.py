@@ -23,6 +23,12 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     ``--refine_straddling``, for the binary tree (default depth), beside CLEAR-F and CLEAR-C. Chosen on val: of the settings whose R@1 and R@5
     (IoU 0.5) are both within 1 point of CLEAR-F's while the fine head scores at most
     25% of the candidates, the one that scores fewest; test reported beside it.
+``tuning_cost``
+    On one trained run: the cost of picking μ, ρ on val (``train.py
+    --tune_search_on_val``, ``evaluate.py --tune_thresholds``). One grid point through
+    ``evaluate_videos`` (every call encodes every video and query again, as tuning did
+    before ``split_evaluator``) against the whole grid through ``split_evaluator``
+    (encoded once), and the picked point's val metrics by both paths.
 ``nms_ties``
     On one trained run: the exact NMS rule (overlaps on clip indices) against the
     former float32 rule (IoU of the segments in seconds, ``tf.image.non_max_suppression``)
@@ -119,7 +125,7 @@ def study_coarse_weight(work_dir: str, seeds: list[int], epochs: int) -> str:
 
 def study_search(run_dir: str, tune: bool = True) -> str:
     """Line 8's two readings and the binary tree's depth on one run; a Markdown report."""
-    from clear_tf.evaluation import evaluate_videos, prepare_videos
+    from clear_tf.evaluation import evaluate_videos, prepare_videos, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.models.clear.threshold_search import tune_thresholds
     from clear_tf.models.clear.tree_search import full_binary_depth
@@ -132,9 +138,10 @@ def study_search(run_dir: str, tune: bool = True) -> str:
     test = prepare_videos(config, config.data.test_split)
     rows = {}
     no_budget = {"min_kept_share": 0.0, "coarse_peaks": 0}  # the trees alone (--study=budget)
+    evaluate_encoded_val = split_evaluator(model, val, config)
     for rule in ("both", "either"):
         def evaluate_val(method, **options):
-            return evaluate_videos(model, val, config, inference=method, descend_when=rule, **no_budget, **options)
+            return evaluate_encoded_val(method, descend_when=rule, **no_budget, **options)
 
         mu, rho = tune_thresholds(evaluate_val, METRIC) if tune else (config.model.mu, config.model.rho)
         options = {"tree": "paper", "mu": mu, "rho": rho, "descend_when": rule, **no_budget}
@@ -216,6 +223,49 @@ def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
         f"## The search's budget on `{run_dir}` ({config.data.dataset}, L = {model.num_clips})\n\n"
         f"{_environment()}. Binary tree at its default depth; coarse peaks made distinct at "
         f"the protocol's NMS threshold ({config.inference.nms_threshold}); {chosen}.\n\n" + _table(rows)
+    )
+
+
+def study_tuning_cost(run_dir: str) -> str:
+    """Seconds to pick μ, ρ on val: one point re-encoding the split, the grid encoded once."""
+    from clear_tf.evaluation import evaluate_videos, prepare_videos, split_evaluator
+    from clear_tf.models import load_model
+    from clear_tf.models.clear import threshold_search
+    from clear_tf.run_dir import RunDir, load_config
+
+    run = RunDir(run_dir)
+    config = load_config(run)
+    model = load_model(run.best_model)
+    val = prepare_videos(config, config.data.val_split)
+    points = [(mu, rho) for mu, rho in itertools.product(threshold_search.MU_GRID, threshold_search.RHO_GRID) if mu < rho]
+    evaluate_videos(model, val, config, inference="clear_f")  # reads and caches the split's examples
+    started = time.perf_counter()
+    mu, rho = points[0]
+    evaluate_videos(model, val, config, inference="clear", tree="paper", mu=mu, rho=rho)
+    per_point = time.perf_counter() - started
+    started = time.perf_counter()
+    evaluate = split_evaluator(model, val, config)
+    mu, rho = threshold_search.tune_thresholds(evaluate, config.train.monitor.removeprefix("val_"))
+    grid_seconds = time.perf_counter() - started
+    encoded = evaluate("clear", tree="paper", mu=mu, rho=rho)
+    reencoded = evaluate_videos(model, val, config, inference="clear", tree="paper", mu=mu, rho=rho)
+    rows = {
+        "one point, every video and query encoded again (evaluate_videos)": {
+            "seconds": f"{per_point:.1f}", f"grid of {len(points)} points (s)": f"{per_point * len(points):.0f} (estimated)",
+        },
+        "the grid, encoded once (split_evaluator)": {
+            "seconds": f"{grid_seconds / len(points):.1f} per point", f"grid of {len(points)} points (s)": f"{grid_seconds:.0f}",
+        },
+    }
+    metrics = ", ".join(
+        f"{name} {encoded.metrics[name]:.2f} / {reencoded.metrics[name]:.2f}" for name in (METRIC, R5)
+    )
+    return (
+        f"## Picking μ, ρ on val: `{run_dir}` ({config.data.dataset} {config.data.val_split}, "
+        f"{sum(v.num_queries for v in val)} queries, L = {model.num_clips})\n\n{_environment()}.\n\n"
+        + _table(rows)
+        + f"\n\nPicked μ = {mu:g}, ρ = {rho:g}; at that point, encoded once / re-encoded: {metrics}; "
+        f"scored {100 * encoded.scored_fraction:.1f}% / {100 * reencoded.scored_fraction:.1f}%.\n"
     )
 
 
@@ -305,8 +355,8 @@ def _search_row(val_result, test_result) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "nms_ties"), required=True)
-    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/nms_ties.")
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "tuning_cost", "nms_ties"), required=True)
+    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/tuning_cost/nms_ties.")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
@@ -323,6 +373,8 @@ def main():
         grid = [tuple(float(v) if i == 0 else int(v) for i, v in enumerate(pair.split(":")))
                 for pair in args.budget_grid.split(",")] if args.budget_grid else BUDGET_GRID
         report = study_budget(args.run_dir, grid)
+    elif args.study == "tuning_cost":
+        report = study_tuning_cost(args.run_dir)
     else:
         report = study_nms_ties(args.run_dir)
     os.makedirs(RESULTS_DIR, exist_ok=True)
