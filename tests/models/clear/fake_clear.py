@@ -96,6 +96,7 @@ class FakeClear:
 
     inference_methods = CLEAR.inference_methods
     localize = MomentLocalizer.localize
+    rank_moments = MomentLocalizer.rank_moments
     valid_candidates = MomentLocalizer.valid_candidates
     encode_video = CLEAR.encode_video
     encode_queries = CLEAR.encode_queries
