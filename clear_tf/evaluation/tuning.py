@@ -36,17 +36,18 @@ def split_evaluator(model, videos, config: Config) -> Callable[..., EvalResult]:
         ),
         reduce_retracing=True,
     )
-    encoded: list[tuple[EvalVideo, object, object]] = []
+    split: list[EvalVideo] = []
+    encodings: dict[str, tuple] = {}  # video_id → (video representation, queries)
 
     def evaluate(method: str | None = None, **options) -> EvalResult:
-        if not encoded:
+        if not split:
             for video in videos:
-                representation, queries = encode(
+                encodings[video.video_id] = encode(
                     tf.constant(video.features, tf.float32),
                     tf.constant(video.token_ids, tf.int32),
                     tf.constant(video.padding_mask, tf.bool),
                 )
-                encoded.append((video, representation, queries))
+                split.append(video)
         inference, used = resolve_method(model, config, method, options)
         rank = tf.function(
             functools.partial(
@@ -58,13 +59,12 @@ def split_evaluator(model, videos, config: Config) -> Callable[..., EvalResult]:
             ),
             reduce_retracing=True,
         )
-        by_video = {id(video): (representation, queries) for video, representation, queries in encoded}
 
         def localize(video):
-            representation, queries = by_video[id(video)]
+            representation, queries = encodings[video.video_id]
             return rank(representation, queries, tf.constant(video.duration, tf.float32))
 
-        return score_localized(model, [video for video, _, _ in encoded], localize, config, inference, used)
+        return score_localized(model, split, localize, config, inference, used)
 
     return evaluate
 
