@@ -178,27 +178,25 @@ R5 = "R@5,IoU=0.5"
 
 def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
     """The binary tree's budget on one run, chosen on val; a Markdown report."""
-    from clear_tf.evaluation import evaluate_videos, prepare_videos
+    from clear_tf.evaluation import prepare_videos, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.run_dir import RunDir, load_config
 
     run = RunDir(run_dir)
     config = load_config(run)
     model = load_model(run.best_model)
-    val = prepare_videos(config, config.data.val_split)
-    test = prepare_videos(config, config.data.test_split)
-    reference = {
-        "val": evaluate_videos(model, val, config, inference="clear_f"),
-        "test": evaluate_videos(model, test, config, inference="clear_f"),
-    }
+    # Each split encoded once for the whole grid (no R_T is reported here).
+    evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
+    evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
+    reference = {"val": evaluate_val("clear_f"), "test": evaluate_test("clear_f")}
     rows, eligible = {}, []
     for (share, peaks), refine in itertools.product(grid, (False, True)):
         options = {
             "tree": "binary", "min_kept_share": share, "coarse_peaks": peaks,
             "coarse_peak_iou": config.inference.nms_threshold, "refine_straddling": refine,
         }
-        val_result = evaluate_videos(model, val, config, inference="clear", **options)
-        test_result = evaluate_videos(model, test, config, inference="clear", **options)
+        val_result = evaluate_val("clear", **options)
+        test_result = evaluate_test("clear", **options)
         name = f"binary tree{', refined' if refine else ''}, min_kept_share = {share:g}, coarse_peaks = {peaks}"
         rows[name] = _search_row(val_result, test_result)
         close = all(
@@ -208,10 +206,7 @@ def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
             eligible.append((val_result.scored_fraction, name))
         print(f"{name}: {rows[name]}", flush=True)
     rows["CLEAR-F (no pruning)"] = _search_row(reference["val"], reference["test"])
-    rows["CLEAR-C (coarse only)"] = _search_row(
-        evaluate_videos(model, val, config, inference="clear_c"),
-        evaluate_videos(model, test, config, inference="clear_c"),
-    )
+    rows["CLEAR-C (coarse only)"] = _search_row(evaluate_val("clear_c"), evaluate_test("clear_c"))
     chosen = (
         f"chosen on val: {min(eligible)[1]} (of the settings within 1 point of CLEAR-F at R@1 and "
         f"R@5, IoU 0.5, scoring <= {BUDGET_MAX_SCORED:.0%}, the one that scores fewest)"
