@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from clear_tf.losses.candidate_mean_loss import CandidateMeanLoss
@@ -66,9 +65,8 @@ class CoarseMapAlignmentLoss(CandidateMeanLoss):
         if not self.clip_weight:
             return self.map_weight * map_term
         y_pred = ops.convert_to_tensor(y_pred)
-        diagonal = ops.convert_to_tensor(np.eye(y_pred.shape[-1], dtype=np.float32), dtype=y_pred.dtype)
-        clip_scores = ops.sum(y_pred * diagonal, axis=-1)
-        clip_overlaps = ops.cast(ops.sum(ops.cast(y_true, y_pred.dtype) * diagonal, axis=-1) > 0, y_pred.dtype)
+        clip_scores = ops.diagonal(y_pred, axis1=-2, axis2=-1)
+        clip_overlaps = ops.cast(ops.diagonal(ops.convert_to_tensor(y_true), axis1=-2, axis2=-1) > 0, y_pred.dtype)
         clip_term = ops.mean(ops.square(clip_scores - clip_overlaps), axis=-1)
         return self.map_weight * map_term + self.clip_weight * clip_term
 
