@@ -125,7 +125,7 @@ def study_coarse_weight(work_dir: str, seeds: list[int], epochs: int) -> str:
 
 def study_search(run_dir: str, tune: bool = True) -> str:
     """Line 8's two readings and the binary tree's depth on one run; a Markdown report."""
-    from clear_tf.evaluation import evaluate_videos, prepare_videos, split_evaluator
+    from clear_tf.evaluation import prepare_videos, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.models.clear.threshold_search import tune_thresholds
     from clear_tf.models.clear.tree_search import full_binary_depth
@@ -134,31 +134,26 @@ def study_search(run_dir: str, tune: bool = True) -> str:
     run = RunDir(run_dir)
     config = load_config(run)
     model = load_model(run.best_model)
-    val = prepare_videos(config, config.data.val_split)
-    test = prepare_videos(config, config.data.test_split)
+    # Each split encoded once for the tuning grid and every row (no R_T is reported here).
+    evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
+    evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
     rows = {}
     no_budget = {"min_kept_share": 0.0, "coarse_peaks": 0}  # the trees alone (--study=budget)
-    evaluate_encoded_val = split_evaluator(model, val, config)
     for rule in ("both", "either"):
-        def evaluate_val(method, **options):
-            return evaluate_encoded_val(method, descend_when=rule, **no_budget, **options)
+        def evaluate_rule(method, **options):
+            return evaluate_val(method, descend_when=rule, **no_budget, **options)
 
-        mu, rho = tune_thresholds(evaluate_val, METRIC) if tune else (config.model.mu, config.model.rho)
+        mu, rho = tune_thresholds(evaluate_rule, METRIC) if tune else (config.model.mu, config.model.rho)
         options = {"tree": "paper", "mu": mu, "rho": rho, "descend_when": rule, **no_budget}
-        val_result = evaluate_videos(model, val, config, inference="clear", **options)
-        test_result = evaluate_videos(model, test, config, inference="clear", **options)
-        rows[f"paper tree, line 8 = {rule} (μ = {mu:g}, ρ = {rho:g})"] = _search_row(val_result, test_result)
+        rows[f"paper tree, line 8 = {rule} (μ = {mu:g}, ρ = {rho:g})"] = _search_row(
+            evaluate_val("clear", **options), evaluate_test("clear", **options)
+        )
     full = full_binary_depth(model.num_clips)
     for depth in sorted({int(model.tree_depth), int(model.tree_depth) + 1, full}):
         options = {"tree": "binary", "depth": depth, **no_budget}
-        val_result = evaluate_videos(model, val, config, inference="clear", **options)
-        test_result = evaluate_videos(model, test, config, inference="clear", **options)
         name = f"binary tree, depth {depth}" + (" (one-clip nodes)" if depth == full else "")
-        rows[name] = _search_row(val_result, test_result)
-    rows["CLEAR-F (no pruning)"] = _search_row(
-        evaluate_videos(model, val, config, inference="clear_f"),
-        evaluate_videos(model, test, config, inference="clear_f"),
-    )
+        rows[name] = _search_row(evaluate_val("clear", **options), evaluate_test("clear", **options))
+    rows["CLEAR-F (no pruning)"] = _search_row(evaluate_val("clear_f"), evaluate_test("clear_f"))
     return (
         f"## The search on `{run_dir}` ({config.data.dataset}, L = {model.num_clips}, P = {model.tree_depth})\n\n"
         f"{_environment()}. "
