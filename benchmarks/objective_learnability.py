@@ -50,6 +50,7 @@ from clear_tf.layers import ClipPooling, MomentMap, candidate_cells  # noqa: E40
 from clear_tf.models.clear.bi_tcn import BiTCN  # noqa: E402
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss  # noqa: E402
 from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity  # noqa: E402
+from clear_tf.models.clear.span_boundaries import SpanBoundaryTerms  # noqa: E402
 from clear_tf.training import trainer  # noqa: E402
 from clear_tf.training.data import DataPosition, training_data  # noqa: E402
 from fine_head_start import top_candidates  # noqa: E402
@@ -72,8 +73,11 @@ def clip_hits(scores: np.ndarray, iou_map: np.ndarray, query_mask: np.ndarray) -
     return hit[query_mask > 0]
 
 
-def build_matcher(config, feature_dim: int, sentence_dim: int, video: str = "linear") -> keras.Model:
-    """CLEAR's coarse path → cᵀq/d [B, K, L, L]; ``video`` "linear" or "bi_tcn" (see the module doc)."""
+def build_matcher(
+    config, feature_dim: int, sentence_dim: int, video: str = "linear", boundaries: bool = False
+) -> keras.Model:
+    """CLEAR's coarse path → cᵀq/d [B, K, L, L]; ``video`` "linear" or "bi_tcn", ``boundaries``
+    adds ``SpanBoundaryTerms`` to the moment MLP (CLEAR's ``--moment_boundaries``; see the module doc)."""
     hidden_dim = config.model.hidden_dim
     features = keras.Input((config.data.num_pre_clips, feature_dim), name="features")
     sentences = keras.Input((None, sentence_dim), name="sentence_embedding")
@@ -82,17 +86,25 @@ def build_matcher(config, feature_dim: int, sentence_dim: int, video: str = "lin
         units = BiTCN(config.model.tcn_channels, config.model.tcn_kernel_size, dropout=0.0)(units)
     clips = ClipPooling(config.data.num_clips, "average")(units)
     clips = keras.layers.Dense(hidden_dim, name="clip_projection")(clips)
-    moments = keras.layers.Dense(hidden_dim, activation="relu", name="moment_mlp")(MomentMap()(clips))
+    if boundaries:
+        moments = keras.layers.Dense(hidden_dim, name="moment_mlp")(MomentMap()(clips))
+        moments = keras.layers.ReLU()(moments + SpanBoundaryTerms(hidden_dim)(clips))
+    else:
+        moments = keras.layers.Dense(hidden_dim, activation="relu", name="moment_mlp")(MomentMap()(clips))
     queries = keras.layers.Dense(hidden_dim, activation="relu", name="query_projection")(sentences)
     scores = QueryMomentSimilarity(scale_by_dim=True)([queries, moments])
     return keras.Model({"features": features, "sentence_embedding": sentences}, scores, name="matcher")
 
 
-def train_matcher(config, objective: str, video: str, batches, probes, steps: int, every: int) -> list[list]:
+def train_matcher(
+    config, objective: str, video: str, batches, probes, steps: int, every: int, boundaries: bool = False
+) -> list[list]:
     """Rows (step, clip hit %, top-1 IoU, top-1 IoU > 0.5 %) of the matcher trained on ``objective``."""
     keras.utils.set_random_seed(config.train.seed)
     x, _, _ = batches[0]
-    matcher = build_matcher(config, x["features"].shape[-1], x["sentence_embedding"].shape[-1], video)
+    matcher = build_matcher(
+        config, x["features"].shape[-1], x["sentence_embedding"].shape[-1], video, boundaries
+    )
     # The clip objective is CLEAR's clip term (on a matcher, not CLEAR); the Keras reduction
     # divides by the B·K slots, which tacos_like fills (every video has >= 66 queries).
     loss_fn = CoarseMapAlignmentLoss(map_weight=float("moment" in objective), clip_weight=float("clip" in objective))
@@ -168,6 +180,8 @@ def main(argv=None) -> None:
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--matcher_video", choices=("linear", "bi_tcn"), default="linear",
                         help="The matcher's video side: a linear projection, or the flagfile's Bi-TCN first.")
+    parser.add_argument("--matcher_boundaries", action="store_true",
+                        help="The matcher's moment MLP also reads each span's boundary clips (CLEAR's --moment_boundaries).")
     parser.add_argument("--clip_alignment_weight", type=float, default=25.0,
                         help="CLEAR's --clip_alignment_weight for the clear+clip objective.")
     parser.add_argument("--probe_batches", type=int, default=4, help="Validation batches scored.")
@@ -206,9 +220,10 @@ def main(argv=None) -> None:
             )
             tables.update(train_clear(clip_config, strategy, batches, probes, args.steps, args.every))
         else:
-            title = f"matcher ({args.matcher_video}): {objective}"
-            tables[title] = train_matcher(
-                config, objective, args.matcher_video, batches, probes, args.steps, args.every
+            video = args.matcher_video + (" + boundaries" if args.matcher_boundaries else "")
+            tables[f"matcher ({video}): {objective}"] = train_matcher(
+                config, objective, args.matcher_video, batches, probes, args.steps, args.every,
+                args.matcher_boundaries,
             )
     header = ["step", "clip hit (%)", "top-1 IoU", "top-1 IoU > 0.5 (%)"]
     sections = [f"### {title}\n\n" + markdown_table(header, rows) for title, rows in tables.items()]

@@ -47,6 +47,7 @@ WITH_EXAMPLES = {
     "clear_tf.models.clear.mlp_fine_head",
     "clear_tf.models.clear.model",
     "clear_tf.models.clear.query_moment_similarity",
+    "clear_tf.models.clear.span_boundaries",
     "clear_tf.models.slta.cross_modal_fusion",
     "clear_tf.models.slta.language_temporal_attention",
     "clear_tf.models.slta.model",

@@ -6,13 +6,17 @@ from clear_tf.layers import MomentMap, candidate_cells
 from tests.test_helpers import run_layer_serialization_test
 
 
-def brute_force_map(clips, mask):
+def brute_force_map(clips, mask, pooling="max"):
     batch, num_clips, channels = clips.shape
     expected = np.zeros((batch, num_clips, num_clips, channels), np.float32)
+    def pool(span, axis):
+        if pooling == "max":
+            return span.max(axis=axis)
+        return span.sum(axis=axis) / np.sqrt(span.shape[axis])
     for i in range(num_clips):
         for j in range(i, num_clips):
             if mask[i, j]:
-                expected[:, i, j] = clips[:, i : j + 1].max(axis=1)
+                expected[:, i, j] = pool(clips[:, i : j + 1], axis=1)
     return expected
 
 
@@ -21,6 +25,24 @@ def test_dense_map_equals_brute_force_max(num_clips):
     clips = np.random.default_rng(num_clips).normal(size=(3, num_clips, 5)).astype(np.float32)
     result = np.asarray(MomentMap()(clips))
     np.testing.assert_array_equal(result, brute_force_map(clips, moments.valid_mask(num_clips)))
+
+
+@pytest.mark.parametrize("num_clips", [1, 2, 7, 12])
+def test_scaled_sum_map_equals_brute_force(num_clips):
+    clips = np.random.default_rng(num_clips).normal(size=(3, num_clips, 5)).astype(np.float32)
+    result = np.asarray(MomentMap(pooling="scaled_sum")(clips))
+    expected = brute_force_map(clips, moments.valid_mask(num_clips), "scaled_sum")
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_sparse_sum_map_and_bad_pooling():
+    num_clips, counts = 16, (3, 2, 2)
+    mask = candidate_cells(num_clips, sparse=True, pooling_counts=counts, num_anchors=5)
+    clips = np.random.default_rng(5).normal(size=(2, num_clips, 3)).astype(np.float32)
+    result = np.asarray(MomentMap(sparse=True, pooling_counts=counts, num_anchors=5, pooling="scaled_sum")(clips))
+    np.testing.assert_allclose(result, brute_force_map(clips, mask, "scaled_sum"), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        MomentMap(pooling="mean")
 
 
 def test_dense_map_has_every_candidate_and_zeros_elsewhere():
@@ -69,3 +91,4 @@ def test_serialization():
     run_layer_serialization_test(
         MomentMap, {"sparse": True, "pooling_counts": [2, 2], "num_anchors": 3}, clips
     )
+    run_layer_serialization_test(MomentMap, {"pooling": "scaled_sum"}, clips, atol=1e-5)

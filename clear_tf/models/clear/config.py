@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from clear_tf.config import ModelConfig, config_field
 
 MOMENT_MAPS = ("dense", "sparse")
+MOMENT_POOLINGS = ("max", "scaled_sum")
 FINE_HEADS = ("mlp", "conv")
 TREES = ("paper", "binary")
 # Algorithm 1, line 8 (paper tree): when the search goes on below the current node.
@@ -30,6 +31,19 @@ class ClearConfig(ModelConfig):
         [15, 8, 8, 8], "Diagonals per stride level of the sparse moment map (2D-TAN rule)."
     )
     moment_mlp_layers: int = config_field(1, "Dense + ReLU layers of the moment MLP giving Ĉ.")
+    moment_pooling: str = config_field(
+        "max",
+        "How a candidate pools its clips: max (the paper, then the moment MLP) or scaled_sum "
+        "(not in the paper: the first moment MLP layer, linear, on every clip, then the sum over "
+        "the span divided by the root of its length, so that a score on it adds up its clips' "
+        "scores and peaks on the span that covers the matching clips and nothing more).",
+    )
+    moment_boundaries: bool = config_field(
+        False,
+        "Not in the paper: the first moment MLP layer also reads each candidate's first and "
+        "last clips and the clips just before and after it, so that the pointwise fine head "
+        "can tell a moment from the longer spans that contain it (their max-pool is the same).",
+    )
     fine_head: str = config_field(
         "mlp", "Fine head: mlp (1×1, the paper) or conv (masked K×K Conv2D stack, 2D-TAN style)."
     )
@@ -113,6 +127,7 @@ class ClearConfig(ModelConfig):
         super().validate(config)
         choices = {
             "moment_map": MOMENT_MAPS,
+            "moment_pooling": MOMENT_POOLINGS,
             "fine_head": FINE_HEADS,
             "tree": TREES,
             "descend_when": DESCEND_RULES,

@@ -25,9 +25,10 @@ from clear_tf.models.clear.anchors import anchor_iou
 from clear_tf.models.clear.bi_tcn import BiTCN
 from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
-from clear_tf.models.clear.config import MOMENT_MAPS, ClearConfig
+from clear_tf.models.clear.config import MOMENT_MAPS, MOMENT_POOLINGS, ClearConfig
 from clear_tf.models.clear.mlp_fine_head import MLPFineHead
 from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity
+from clear_tf.models.clear.span_boundaries import SpanBoundaryTerms
 
 INVALID_LOGIT = -1e4
 FINE_HEADS = {"mlp": MLPFineHead, "conv": ConvFineHead}
@@ -69,6 +70,12 @@ class CLEAR(TwoTowerLocalizer):
             the anchor cells).
         pooling_counts: diagonals per stride level of the sparse map.
         moment_mlp_layers: Dense + ReLU layers turning pooled moments into Ĉ.
+        moment_pooling: "max" (the paper: max over clips i..j, then the moment MLP) or
+            "scaled_sum" (the first moment MLP layer, linear, on every clip, then the
+            sum over clips i..j over the root of its length; not in the paper).
+        moment_boundaries: the first moment MLP layer also reads each candidate's
+            first and last clips and the clips just outside it (``SpanBoundaryTerms``;
+            not in the paper).
         text_pooling: "mean" or "cls" sentence vector.
         text_trainable: fine-tune BERT.
         fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from ``FINE_HEADS``.
@@ -113,6 +120,8 @@ class CLEAR(TwoTowerLocalizer):
         moment_map="dense",
         pooling_counts=(15, 8, 8, 8),
         moment_mlp_layers=1,
+        moment_pooling="max",
+        moment_boundaries=False,
         text_pooling="mean",
         text_trainable=False,
         fine_head_type="mlp",
@@ -124,6 +133,8 @@ class CLEAR(TwoTowerLocalizer):
     ):
         if moment_map not in MOMENT_MAPS:
             raise ValueError(f"moment_map must be one of {MOMENT_MAPS}, got {moment_map!r}")
+        if moment_pooling not in MOMENT_POOLINGS:
+            raise ValueError(f"moment_pooling must be one of {MOMENT_POOLINGS}, got {moment_pooling!r}")
         if moment_mlp_layers < 1:
             raise ValueError(f"moment_mlp_layers must be >= 1, got {moment_mlp_layers}")
         num_anchors = moments.num_anchors(tree_depth)
@@ -141,12 +152,31 @@ class CLEAR(TwoTowerLocalizer):
         x = video_features
         if use_tcn:
             x = BiTCN(tcn_channels, tcn_kernel_size, dropout, name="bi_tcn")(x)
-        x = ClipPooling(num_clips, clip_pooling, name="clip_pooling")(x)
-        x = MomentMap(name="moment_map", **candidate_set)(x)
+        clips = ClipPooling(num_clips, clip_pooling, name="clip_pooling")(x)
+        if moment_pooling == "scaled_sum":
+            # Linear, so the first layer can run on the L clips before the pooling: cell
+            # (i, j) is the sum of W·c_t + b over its clips (the bias counts its length).
+            x = keras.layers.Dense(hidden_dim, name="moment_mlp_0")(clips)
+            x = MomentMap(name="moment_map", pooling="scaled_sum", **candidate_set)(x)
+            if moment_boundaries:
+                x = keras.layers.Add(name="moment_boundaries")(
+                    [x, SpanBoundaryTerms(hidden_dim, name="span_boundaries")(clips)]
+                )
+        else:
+            x = MomentMap(name="moment_map", **candidate_set)(clips)
         for index in range(moment_mlp_layers):
             if index:
                 x = keras.layers.Dropout(dropout, name=f"moment_mlp_dropout_{index}")(x)
-            x = keras.layers.Dense(hidden_dim, activation="relu", name=f"moment_mlp_{index}")(x)
+            if index == 0 and moment_pooling == "scaled_sum":
+                continue
+            if index == 0 and moment_boundaries:
+                x = keras.layers.Dense(hidden_dim, name="moment_mlp_0")(x)
+                x = keras.layers.Add(name="moment_boundaries")(
+                    [x, SpanBoundaryTerms(hidden_dim, name="span_boundaries")(clips)]
+                )
+                x = keras.layers.ReLU(name="moment_mlp_0_relu")(x)
+            else:
+                x = keras.layers.Dense(hidden_dim, activation="relu", name=f"moment_mlp_{index}")(x)
         position_map = CandidateMask(
             fill_value=0.0, channels_last=True, name="position_map", **candidate_set
         )(x)
@@ -230,6 +260,8 @@ class CLEAR(TwoTowerLocalizer):
         self.moment_map = moment_map
         self.pooling_counts = list(pooling_counts)
         self.moment_mlp_layers = moment_mlp_layers
+        self.moment_pooling = moment_pooling
+        self.moment_boundaries = moment_boundaries
         self.text_pooling = text_pooling
         self.text_trainable = text_trainable
         self.fine_head_type = fine_head_type
@@ -273,6 +305,8 @@ class CLEAR(TwoTowerLocalizer):
             "moment_map": self.moment_map,
             "pooling_counts": list(self.pooling_counts),
             "moment_mlp_layers": self.moment_mlp_layers,
+            "moment_pooling": self.moment_pooling,
+            "moment_boundaries": self.moment_boundaries,
             "text_pooling": self.text_pooling,
             "text_trainable": self.text_trainable,
             "fine_head_type": self.fine_head_type,
@@ -326,6 +360,8 @@ class CLEAR(TwoTowerLocalizer):
             moment_map=model.moment_map,
             pooling_counts=model.pooling_counts,
             moment_mlp_layers=model.moment_mlp_layers,
+            moment_pooling=model.moment_pooling,
+            moment_boundaries=model.moment_boundaries,
             text_pooling=model.text_pooling,
             text_trainable=model.text_trainable,
             fine_head_type=model.fine_head,

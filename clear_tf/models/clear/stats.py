@@ -46,10 +46,16 @@ def model_stats(model, num_tokens: int = 32) -> dict:
             width = filters
         per_video["bi_tcn"] = tcn_flops
     per_video["clip_pooling"] = num_units * width
-    per_video["moment_map"] = num_clips * (num_clips - 1) // 2 * width
+    pooled_width = dim if model.moment_pooling == "scaled_sum" else width  # sum pools the projected clips
+    per_video["moment_map"] = num_clips * (num_clips - 1) // 2 * pooled_width
+    if model.moment_boundaries:
+        # Two [L, 2C] → [L, d] projections, then one sum per cell.
+        per_video["span_boundaries"] = 2 * num_clips * 2 * width * dim * 2 + cells * dim
     mlp_flops = 0
-    for _ in range(model.moment_mlp_layers):
-        mlp_flops += cells * width * dim * 2
+    for index in range(model.moment_mlp_layers):
+        # Scaled-sum pooling runs the first (linear) layer on the L clips, then sums spans.
+        rows = num_clips if index == 0 and model.moment_pooling == "scaled_sum" else cells
+        mlp_flops += rows * width * dim * 2
         width = dim
     per_video["moment_mlp"] = mlp_flops
     per_video["total"] = sum(per_video.values())
