@@ -4,7 +4,7 @@ from clear_tf.layers.candidate_cells import candidate_cells
 from clear_tf.layers.candidate_mask import CandidateMask
 from clear_tf.layers.clip_pooling import ClipPooling
 from clear_tf.layers.conv_fine_head import ConvFineHead
-from clear_tf.layers.moment_map import MOMENT_POOLINGS, MomentMap
+from clear_tf.layers.moment_map import MomentMap
 from clear_tf.layers.query_moment_fusion import QueryMomentFusion
 from clear_tf.layers.sentence_encoder import SentenceEncoder, pool_sentence
 
@@ -12,7 +12,6 @@ __all__ = [
     "CandidateMask",
     "ClipPooling",
     "ConvFineHead",
-    "MOMENT_POOLINGS",
     "MomentMap",
     "QueryMomentFusion",
     "SentenceEncoder",

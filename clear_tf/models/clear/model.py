@@ -155,28 +155,23 @@ class CLEAR(TwoTowerLocalizer):
         clips = ClipPooling(num_clips, clip_pooling, name="clip_pooling")(x)
         if moment_pooling == "scaled_sum":
             # Linear, so the first layer can run on the L clips before the pooling: cell
-            # (i, j) is the sum of W·c_t + b over its clips (the bias counts its length).
+            # (i, j) is the sum of W·c_t + b over its clips, over sqrt(j - i + 1).
             x = keras.layers.Dense(hidden_dim, name="moment_mlp_0")(clips)
             x = MomentMap(name="moment_map", pooling="scaled_sum", **candidate_set)(x)
-            if moment_boundaries:
-                x = keras.layers.Add(name="moment_boundaries")(
-                    [x, SpanBoundaryTerms(hidden_dim, name="span_boundaries")(clips)]
-                )
         else:
+            # With boundary terms the ReLU comes after they are added.
+            activation = None if moment_boundaries else "relu"
             x = MomentMap(name="moment_map", **candidate_set)(clips)
-        for index in range(moment_mlp_layers):
-            if index:
-                x = keras.layers.Dropout(dropout, name=f"moment_mlp_dropout_{index}")(x)
-            if index == 0 and moment_pooling == "scaled_sum":
-                continue
-            if index == 0 and moment_boundaries:
-                x = keras.layers.Dense(hidden_dim, name="moment_mlp_0")(x)
-                x = keras.layers.Add(name="moment_boundaries")(
-                    [x, SpanBoundaryTerms(hidden_dim, name="span_boundaries")(clips)]
-                )
+            x = keras.layers.Dense(hidden_dim, activation=activation, name="moment_mlp_0")(x)
+        if moment_boundaries:
+            x = keras.layers.Add(name="moment_boundaries")(
+                [x, SpanBoundaryTerms(hidden_dim, name="span_boundaries")(clips)]
+            )
+            if moment_pooling == "max":
                 x = keras.layers.ReLU(name="moment_mlp_0_relu")(x)
-            else:
-                x = keras.layers.Dense(hidden_dim, activation="relu", name=f"moment_mlp_{index}")(x)
+        for index in range(1, moment_mlp_layers):
+            x = keras.layers.Dropout(dropout, name=f"moment_mlp_dropout_{index}")(x)
+            x = keras.layers.Dense(hidden_dim, activation="relu", name=f"moment_mlp_{index}")(x)
         position_map = CandidateMask(
             fill_value=0.0, channels_last=True, name="position_map", **candidate_set
         )(x)
