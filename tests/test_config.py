@@ -41,6 +41,8 @@ def test_round_trip_through_dict():
         ("inference", "recall_at", [1, 10], "--recall_at"),
         ("model", "tree_depth", 200, "--tree_depth=200"),
         ("model", "fine_initial_probability", 1.0, "--fine_initial_probability must be in"),
+        ("model", "clip_alignment_loss", "hinge", "--clip_alignment_loss='hinge': expected one of squared, softmax"),
+        ("model", "clip_alignment_temperature", 0.0, "--clip_alignment_temperature must be positive"),
     ],
 )
 def test_validate_names_the_bad_flag(section, name, value, message):

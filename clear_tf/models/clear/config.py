@@ -9,6 +9,7 @@ from clear_tf.config import ModelConfig, config_field
 MOMENT_MAPS = ("dense", "sparse")
 MOMENT_POOLINGS = ("max", "scaled_sum")
 FINE_HEADS = ("mlp", "conv")
+CLIP_ALIGNMENT_LOSSES = ("squared", "softmax")
 TREES = ("paper", "binary")
 # Algorithm 1, line 8 (paper tree): when the search goes on below the current node.
 DESCEND_RULES = ("both", "either")
@@ -77,6 +78,15 @@ class ClearConfig(ModelConfig):
         "the coarse path which clips show the query, which the candidate-level terms "
         "hardly do while most candidates are long spans; 0 is the paper.",
     )
+    clip_alignment_loss: str = config_field(
+        "squared",
+        "Form of the clip term: squared (each one-clip score against 1[overlap]) or softmax "
+        "(cross-entropy of softmax over the video's clips against the clips that overlap: "
+        "the matching clips only have to outscore the rest of their video).",
+    )
+    clip_alignment_temperature: float = config_field(
+        10.0, "With --clip_alignment_loss=softmax: multiplies the clip scores cᵢᵢᵀq/d before the softmax."
+    )
     min_iou: float = config_field(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
     max_iou: float = config_field(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
 
@@ -129,6 +139,7 @@ class ClearConfig(ModelConfig):
             "moment_map": MOMENT_MAPS,
             "moment_pooling": MOMENT_POOLINGS,
             "fine_head": FINE_HEADS,
+            "clip_alignment_loss": CLIP_ALIGNMENT_LOSSES,
             "tree": TREES,
             "descend_when": DESCEND_RULES,
         }
@@ -152,6 +163,10 @@ class ClearConfig(ModelConfig):
         for name in ("alpha", "coarse_weight", "coarse_map_weight", "clip_alignment_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
+        if self.clip_alignment_temperature <= 0:
+            raise ValueError(
+                f"--clip_alignment_temperature must be positive, got {self.clip_alignment_temperature}"
+            )
         if not 0.0 <= self.min_iou < self.max_iou <= 1.0:
             raise ValueError(
                 f"need 0 <= --min_iou < --max_iou <= 1, got {self.min_iou}, {self.max_iou}"

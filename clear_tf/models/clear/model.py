@@ -409,6 +409,8 @@ class CLEAR(TwoTowerLocalizer):
             losses["coarse_scores"] = CoarseMapAlignmentLoss(
                 map_weight=settings.coarse_map_weight,
                 clip_weight=settings.clip_alignment_weight,
+                clip_loss=settings.clip_alignment_loss,
+                temperature=settings.clip_alignment_temperature,
                 **candidate_set,
             )
             loss_weights["coarse_scores"] = 1.0
@@ -435,7 +437,10 @@ class CLEAR(TwoTowerLocalizer):
             1, 1, 0, 0, 0, 1
         ):
             return "CLEAR, objective as printed (Ψ = Γ₁ + Γ₂, raw IoU)"
-        clip = f", clip term ×{m.clip_alignment_weight:g}" if m.clip_alignment_weight else ""
+        clip = ""
+        if m.clip_alignment_weight:
+            form = "" if m.clip_alignment_loss == "squared" else f", softmax ×{m.clip_alignment_temperature:g}"
+            clip = f", clip term ×{m.clip_alignment_weight:g}{form}"
         return (
             f"CLEAR, clear-tf objective (Γ₁ ×{m.coarse_weight:g}, Γ₂ ×{m.alpha:g}, coarse map "
             f"×{m.coarse_map_weight:g}{clip}, Γ₂ IoU rescaled {m.min_iou:g}–{m.max_iou:g})"

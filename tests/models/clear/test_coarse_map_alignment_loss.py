@@ -3,6 +3,7 @@
 import keras
 import keras_hub
 import numpy as np
+import pytest
 
 from clear_tf.config import Config
 from clear_tf.models.clear import CLEAR
@@ -94,6 +95,28 @@ def test_clip_term_reads_the_diagonal_against_overlap():
     assert (restored.map_weight, restored.clip_weight) == (0.5, 2.0)
 
 
+def test_softmax_clip_term_is_cross_entropy_over_the_videos_clips():
+    # Same maps as above: slot 0's moment overlaps clips 1 and 2, slot 1 is padding.
+    iou = np.zeros((1, 2, 3, 3), np.float32)
+    iou[0, 0, 1, 1], iou[0, 0, 2, 2], iou[0, 0, 1, 2] = 0.2, 0.5, 0.9
+    scores = np.zeros((1, 2, 3, 3), np.float32)
+    scores[0, 0, 0, 0], scores[0, 0, 1, 1], scores[0, 0, 1, 2] = 0.4, 0.7, 3.0
+    scores[0, 1, 2, 2] = 0.6
+    loss = CoarseMapAlignmentLoss(map_weight=0.0, clip_weight=2.0, clip_loss="softmax", temperature=5.0)
+    logits = 5.0 * np.array([0.4, 0.7, 0.0])
+    log_p = logits - np.log(np.exp(logits).sum())
+    # Target: half on clip 1, half on clip 2; the padded slot has no target and costs 0.
+    expected = 2.0 * np.array([[-(log_p[1] + log_p[2]) / 2, 0.0]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss.call(iou, scores)), expected, rtol=1e-5)
+    # Adding a constant to every clip score changes nothing (the squared form would).
+    shifted = scores + 3.0 * np.eye(3, dtype=np.float32)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss.call(iou, shifted)), expected, rtol=1e-5)
+    restored = CoarseMapAlignmentLoss.from_config(loss.get_config())
+    assert (restored.clip_loss, restored.temperature) == ("softmax", 5.0)
+    with pytest.raises(ValueError, match="clip_loss='hinge'"):
+        CoarseMapAlignmentLoss(clip_loss="hinge")
+
+
 def test_build_losses_adds_it_only_when_weighted():
     config = Config()
     config.data.num_clips, config.model.tree_depth = 8, 3
@@ -108,3 +131,7 @@ def test_build_losses_adds_it_only_when_weighted():
     losses, weights = CLEAR.build_losses(config)
     assert (losses["coarse_scores"].map_weight, losses["coarse_scores"].clip_weight) == (0.0, 3.0)
     assert "clip term ×3" in CLEAR.describe_training(config)
+    config.model.clip_alignment_loss, config.model.clip_alignment_temperature = "softmax", 4.0
+    losses, weights = CLEAR.build_losses(config)
+    assert (losses["coarse_scores"].clip_loss, losses["coarse_scores"].temperature) == ("softmax", 4.0)
+    assert "clip term ×3, softmax ×4" in CLEAR.describe_training(config)
