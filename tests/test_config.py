@@ -120,7 +120,10 @@ def test_flagfiles_parse_to_valid_configs():
         assert paper["train"]["tune_search_on_val"] is True
         assert paper["model"]["tcn_channels"] == improved["model"]["tcn_channels"]
         assert paper["model"]["tree_depth"] == improved["model"]["tree_depth"]
-        assert improved["model"]["tree"] == "binary" and improved["model"]["coarse_map_weight"] > 0
+        # The binary tree reads every candidate's coarse score: some term must train it.
+        coarse_terms = (improved["model"]["coarse_map_weight"], improved["model"]["clip_alignment_weight"])
+        assert improved["model"]["tree"] == "binary" and max(coarse_terms) > 0
+        assert paper["model"]["clip_alignment_weight"] == 0 and paper["model"]["moment_pooling"] == "max"
 
 
 def test_bad_flag_value_is_a_usage_message_not_a_traceback():
