@@ -200,10 +200,15 @@ def test_training_batch_has_a_target_for_every_loss_of_the_flagfile(flagfile):
     losses, _ = CLEAR.build_losses(config)
     assert set(y) == set(sample_weight) and set(losses) <= set(y)
     # What the flagfile asks for, read from its text: Γ₁, Γ₂ and, with a positive
-    # --coarse_map_weight, the coarse-map term.
+    # --coarse_map_weight or --clip_alignment_weight, the coarse-map loss.
     text = open(os.path.join(repo, "configs", f"{flagfile}.flags")).read()
-    weights = [float(v) for v in re.findall(r"^--coarse_map_weight=(\S+)", text, re.MULTILINE)]
-    expected = {"anchor_similarity", "fine_logits"} | ({"coarse_scores"} if weights and weights[-1] > 0 else set())
+
+    def last_weight(flag):
+        values = re.findall(rf"^--{flag}=(\S+)", text, re.MULTILINE)
+        return float(values[-1]) if values else 0.0
+
+    coarse_terms = last_weight("coarse_map_weight") + last_weight("clip_alignment_weight")
+    expected = {"anchor_similarity", "fine_logits"} | ({"coarse_scores"} if coarse_terms > 0 else set())
     assert set(losses) == expected
     # Every target has the shape of the model output it is compared with: B = 2 videos,
     # K = 1 query, R = 2·2 - 1 = 3 anchors, L = 8.
