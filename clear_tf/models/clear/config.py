@@ -73,8 +73,9 @@ class ClearConfig(ModelConfig):
     )
     clip_alignment_weight: float = config_field(
         0.0,
-        "Not in the paper: weight of the mean squared error between every one-clip cell's "
-        "coarse score cᵢᵢᵀq/d and whether clip i overlaps the moment (IoU > 0). It tells "
+        "Not in the paper: weight of a term comparing every one-clip cell's coarse score "
+        "cᵢᵢᵀq/d with whether clip i overlaps the moment (IoU > 0), in the form of "
+        "--clip_alignment_loss. It tells "
         "the coarse path which clips show the query, which the candidate-level terms "
         "hardly do while most candidates are long spans; 0 is the paper.",
     )
