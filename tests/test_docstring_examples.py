@@ -42,6 +42,7 @@ WITH_EXAMPLES = {
     "clear_tf.models.cdn.model",
     "clear_tf.models.clear.anchor_gather",
     "clear_tf.models.clear.bi_tcn",
+    "clear_tf.models.clear.clip_evidence",
     "clear_tf.models.clear.coarse_alignment_loss",
     "clear_tf.models.clear.coarse_map_alignment_loss",
     "clear_tf.models.clear.mlp_fine_head",

@@ -58,6 +58,13 @@ class ClearConfig(ModelConfig):
         "logit down, which it does fastest where q ⊙ J is largest, i.e. on long moments, "
         "and so ranks one-clip moments first (RetinaNet's prior-probability bias).",
     )
+    fine_clip_evidence: bool = config_field(
+        False,
+        "Not in the paper: the fine logit also adds a·Σ(z_t − τ) over the candidate's clips, "
+        "z_t being clip t's coarse score standardised over its video and a, τ learned, so "
+        "that the fine head reads which clips the coarse path (trained by the clip term) "
+        "finds, and where the matching clips end.",
+    )
     tree_depth: int = config_field(4, "P: layers of the semantic tree; R = 2P-1 anchors (TACoS 4, ActivityNet 2).")
 
     # === Losses ===

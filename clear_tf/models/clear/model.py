@@ -6,6 +6,7 @@ import math
 
 import keras
 import tensorflow as tf
+from keras import ops
 
 from clear_tf import moments, text_presets
 from clear_tf.layers import (
@@ -23,6 +24,7 @@ from clear_tf.models.clear import search, stats, threshold_search
 from clear_tf.models.clear.anchor_gather import AnchorGather
 from clear_tf.models.clear.anchors import anchor_iou
 from clear_tf.models.clear.bi_tcn import BiTCN
+from clear_tf.models.clear.clip_evidence import ClipEvidence
 from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
 from clear_tf.models.clear.config import MOMENT_MAPS, MOMENT_POOLINGS, ClearConfig
@@ -82,6 +84,9 @@ class CLEAR(TwoTowerLocalizer):
         fine_head_layers: layers of the fine head, the last giving the logit.
         fine_head_kernel_size: kernel of the conv head.
         fine_initial_logit: starting bias of the fine head's logit layer.
+        fine_clip_evidence: add ``ClipEvidence`` of the coarse scores (each span's sum
+            of standardised clip scores above a learned threshold) to the fine logit;
+            not in the paper.
         tree_depth: P; R = 2P - 1 anchors.
         **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
 
@@ -128,6 +133,7 @@ class CLEAR(TwoTowerLocalizer):
         fine_head_layers=2,
         fine_head_kernel_size=5,
         fine_initial_logit=0.0,
+        fine_clip_evidence=False,
         tree_depth=4,
         **kwargs,
     ):
@@ -231,6 +237,7 @@ class CLEAR(TwoTowerLocalizer):
             "coarse_scores": QueryMomentSimilarity(scale_by_dim=True, name="coarse_scores"),
             "fusion": QueryMomentFusion(name="fusion"),
             "fine_head": fine_head,
+            "clip_evidence": ClipEvidence(name="clip_evidence") if fine_clip_evidence else None,
             "fine_logits": CandidateMask(
                 fill_value=INVALID_LOGIT, channels_last=False, name="fine_logits", **candidate_set
             ),
@@ -263,6 +270,7 @@ class CLEAR(TwoTowerLocalizer):
         self.fine_head_layers = fine_head_layers
         self.fine_head_kernel_size = fine_head_kernel_size
         self.fine_initial_logit = fine_initial_logit
+        self.fine_clip_evidence = fine_clip_evidence
         self.tree_depth = tree_depth
 
         # === Parts used by the coarse-to-fine search and the export ===
@@ -271,6 +279,7 @@ class CLEAR(TwoTowerLocalizer):
         self.video_encoder = video_encoder
         self.query_encoder = query_encoder
         self.fine_head = fine_head
+        self.clip_evidence = interaction["clip_evidence"]
         self._sentence_encoder = sentence_encoder
         self._interaction = interaction
 
@@ -308,6 +317,7 @@ class CLEAR(TwoTowerLocalizer):
             "fine_head_layers": self.fine_head_layers,
             "fine_head_kernel_size": self.fine_head_kernel_size,
             "fine_initial_logit": self.fine_initial_logit,
+            "fine_clip_evidence": self.fine_clip_evidence,
             "tree_depth": self.tree_depth,
         }
 
@@ -363,6 +373,7 @@ class CLEAR(TwoTowerLocalizer):
             fine_head_layers=model.fine_head_layers,
             fine_head_kernel_size=model.fine_head_kernel_size,
             fine_initial_logit=_log_odds(model.fine_initial_probability),
+            fine_clip_evidence=model.fine_clip_evidence,
             tree_depth=model.tree_depth,
         )
 
@@ -483,11 +494,19 @@ def _log_odds(probability: float) -> float:
 
 
 def _interaction_outputs(layers: dict, position_map, queries) -> dict:
-    """MIN on J [B, L, L, d] and q [B, K, d]: the three named outputs (Eqs. 2, 5, 6)."""
+    """MIN on J [B, L, L, d] and q [B, K, d]: the three named outputs (Eqs. 2, 5, 6).
+
+    With ``clip_evidence`` the fine logit also reads the coarse scores (not in the paper).
+    """
     anchors = layers["anchor_gather"](position_map)
     fused = layers["fusion"]([queries, position_map])
+    coarse_scores = layers["coarse_scores"]([queries, position_map])
+    fine_logits = layers["fine_head"](fused)
+    if layers["clip_evidence"] is not None:
+        clip_scores = ops.diagonal(coarse_scores, axis1=-2, axis2=-1)
+        fine_logits = fine_logits + layers["clip_evidence"](clip_scores)
     return {
         "anchor_similarity": layers["anchor_similarity"]([queries, anchors]),
-        "fine_logits": layers["fine_logits"](layers["fine_head"](fused)),
-        "coarse_scores": layers["coarse_scores"]([queries, position_map]),
+        "fine_logits": layers["fine_logits"](fine_logits),
+        "coarse_scores": coarse_scores,
     }

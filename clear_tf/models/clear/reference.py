@@ -1,4 +1,4 @@
-"""Plain NumPy reference of the coarse-to-fine tree search (Algorithm 1).
+"""Plain NumPy reference of the coarse-to-fine tree search (Algorithm 1) and the clip evidence.
 
 One query at a time, written to be read against Algorithm 1 of the paper and the
 reading fixed in DESIGN §5; the vectorised TensorFlow version in ``tree_search`` is
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clear_tf import moments
+from clear_tf.models.clear.clip_evidence import VARIANCE_EPSILON
 from clear_tf.models.clear.tree_search import ETA_DENOMINATOR_FLOOR
 
 
@@ -225,3 +226,20 @@ def reference_coarse_peaks(
     for index in picked:
         kept[tuple(cells[index])] = True
     return kept
+
+
+def reference_clip_evidence(clip_scores: np.ndarray, scale: float, threshold: float) -> np.ndarray:
+    """``ClipEvidence`` by loops, in float64: clip scores [M, L] → [M, L, L].
+
+    Cell (i, j) with i <= j is scale · Σ_{t=i..j} (z_t − threshold), z the clip scores
+    standardised over each query's L clips; cells with i > j are 0 (masked downstream).
+    """
+    scores = np.asarray(clip_scores, np.float64)
+    centred = scores - scores.mean(axis=-1, keepdims=True)
+    standardised = centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + VARIANCE_EPSILON)
+    num_queries, num_clips = scores.shape
+    evidence = np.zeros((num_queries, num_clips, num_clips))
+    for i in range(num_clips):
+        for j in range(i, num_clips):
+            evidence[:, i, j] = scale * (standardised[:, i : j + 1] - threshold).sum(axis=-1)
+    return evidence

@@ -113,7 +113,17 @@ def coarse_score_map(moment_map: tf.Tensor, queries: tf.Tensor, hidden_dim: int)
 def full_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Tensor:
     """Fine logits [M, L, L] of every cell: the head on q ⊙ J (Eq. 6) for all queries."""
     fused = queries[:, tf.newaxis, tf.newaxis, :] * moment_map[tf.newaxis]
-    return tf.cast(model.fine_head(fused, training=False), tf.float32)
+    logits = tf.cast(model.fine_head(fused, training=False), tf.float32)
+    if model.clip_evidence is not None:
+        logits += clip_evidence_map(model, moment_map, queries)
+    return logits
+
+
+def clip_evidence_map(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Tensor:
+    """``model.clip_evidence`` [M, L, L] from the one-clip cells' coarse scores alone."""
+    clips = tf.transpose(tf.linalg.diag_part(tf.transpose(moment_map, [2, 0, 1])))  # J[t, t] [L, d]
+    clip_scores = tf.einsum("td,md->mt", clips, queries) / float(model.hidden_dim)
+    return tf.cast(model.clip_evidence(clip_scores), tf.float32)
 
 
 def pruned_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor, kept: tf.Tensor) -> tf.Tensor:
@@ -124,6 +134,9 @@ def pruned_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor, kept: t
     """
     cells = tf.where(kept)  # [n_kept, 3]: query, i, j
     fused = tf.gather(queries, cells[:, 0]) * tf.gather_nd(moment_map, cells[:, 1:])
-    logits = tf.cast(model.fine_head(fused, training=False), tf.float32)
+    logits = tf.reshape(tf.cast(model.fine_head(fused, training=False), tf.float32), [-1])
+    if model.clip_evidence is not None:
+        # O(M·L·d + M·L²): the saving of scoring only the kept cells stays.
+        logits += tf.gather_nd(clip_evidence_map(model, moment_map, queries), cells)
     everywhere = tf.fill(tf.shape(kept), float("-inf"))
-    return tf.tensor_scatter_nd_update(everywhere, cells, tf.reshape(logits, [-1]))
+    return tf.tensor_scatter_nd_update(everywhere, cells, logits)

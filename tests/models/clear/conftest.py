@@ -13,3 +13,8 @@ def fake_mlp_model() -> FakeClear:
 @pytest.fixture(scope="module")
 def fake_conv_model() -> FakeClear:
     return build_fake_clear("conv")
+
+
+@pytest.fixture(scope="module")
+def fake_evidence_model() -> FakeClear:
+    return build_fake_clear("mlp", clip_evidence=True)

@@ -18,6 +18,7 @@ import tensorflow as tf
 from clear_tf import moments
 from clear_tf.models import MomentLocalizer
 from clear_tf.models.clear import CLEAR
+from clear_tf.models.clear.clip_evidence import ClipEvidence
 
 NUM_CLIPS = 8
 UNITS_PER_CLIP = 2
@@ -93,6 +94,7 @@ class FakeClear:
     tree_depth: int
     candidate_mask: np.ndarray
     fine_head_type: str
+    clip_evidence: keras.layers.Layer | None = None
 
     inference_methods = CLEAR.inference_methods
     localize = MomentLocalizer.localize
@@ -103,8 +105,12 @@ class FakeClear:
     score_candidates = CLEAR.score_candidates
 
 
-def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
-    """A fake with L = 8, d = 4, P = 3 and an "mlp" (pointwise) or "conv" fine head."""
+def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0, clip_evidence: bool = False) -> FakeClear:
+    """A fake with L = 8, d = 4, P = 3 and an "mlp" (pointwise) or "conv" fine head.
+
+    With ``clip_evidence`` its fine logits add CLEAR's ``ClipEvidence`` (scale 0.7 and
+    threshold 0.3, not the initial 1 and 1, so that a swapped weight shows).
+    """
     keras.utils.set_random_seed(seed)
     features = keras.Input((NUM_CLIPS * UNITS_PER_CLIP, FEATURE_DIM))
     clips = keras.layers.AveragePooling1D(UNITS_PER_CLIP)(features)
@@ -130,6 +136,9 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
 
     head = PointwiseHead(HIDDEN_DIM) if fine_head_type == "mlp" else ConvHead(HIDDEN_DIM)
     head(tf.zeros([1, NUM_CLIPS, NUM_CLIPS, HIDDEN_DIM]))
+    evidence = ClipEvidence(initial_scale=0.7, initial_threshold=0.3) if clip_evidence else None
+    if evidence is not None:
+        evidence.build((None, NUM_CLIPS))
     return FakeClear(
         video_encoder=video_encoder,
         query_encoder=query_encoder,
@@ -141,6 +150,7 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0) -> FakeClear:
         tree_depth=3,
         candidate_mask=moments.valid_mask(NUM_CLIPS),
         fine_head_type=fine_head_type,
+        clip_evidence=evidence,
     )
 
 

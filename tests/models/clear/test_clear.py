@@ -12,6 +12,7 @@ from clear_tf import moments, text_presets
 from clear_tf.config import Config
 from clear_tf.models import build_model, model_class
 from clear_tf.models.clear import CLEAR, ClearConfig
+from clear_tf.models.clear.reference import reference_clip_evidence
 
 BATCH, SLOTS, TOKENS, UNITS, DIM, CLIPS, HIDDEN = 2, 3, 7, 16, 12, 8, 16
 TINY = dict(
@@ -156,6 +157,31 @@ def test_config_round_trip_and_keras_file(model, tmp_path):
     )
 
 
+def test_fine_clip_evidence_adds_to_the_fine_logit_and_round_trips(backbone, tmp_path):
+    model = CLEAR(backbone, **TINY, moment_pooling="scaled_sum", fine_clip_evidence=True)
+    inputs = make_inputs()
+    outputs = model(inputs)
+    position_map = np.asarray(model.video_encoder(inputs["features"]))
+    flat = {key: inputs[key].reshape(-1, TOKENS) for key in ("token_ids", "padding_mask")}
+    queries = np.asarray(model.query_encoder(flat)).reshape(BATCH, SLOTS, HIDDEN)
+    head = np.asarray(model.fine_head(queries[:, :, None, None] * position_map[:, None]))
+    clip_scores = np.einsum("bkd,btd->bkt", queries, np.diagonal(position_map, axis1=1, axis2=2).transpose(0, 2, 1))
+    evidence = reference_clip_evidence(clip_scores.reshape(-1, CLIPS) / HIDDEN, 1.0, 1.0)
+    valid = moments.valid_mask(CLIPS)
+    expected = head + evidence.reshape(BATCH, SLOTS, CLIPS, CLIPS)
+    np.testing.assert_allclose(
+        np.asarray(outputs["fine_logits"])[..., valid], expected[..., valid], rtol=1e-4, atol=1e-4
+    )
+    assert np.all(np.asarray(outputs["fine_logits"])[..., ~valid] == -1e4)
+    np.testing.assert_allclose(np.asarray(model.score_maps(position_map[0], queries[0]))[:, valid],
+                               1 / (1 + np.exp(-expected[0][:, valid])), rtol=1e-4, atol=1e-5)
+    path = str(tmp_path / "evidence.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert reloaded.get_config()["fine_clip_evidence"] is True
+    np.testing.assert_allclose(reloaded(inputs)["fine_logits"], outputs["fine_logits"], rtol=1e-5, atol=1e-5)
+
+
 def test_sparse_conv_variant(backbone):
     sparse = CLEAR(
         backbone,
@@ -260,7 +286,9 @@ def test_registry_and_config_builder():
     config.model.hidden_dim, config.model.tcn_channels, config.model.tree_depth = 8, [8], 2
     config.model.fine_head, config.model.moment_map = "conv", "sparse"
     config.model.fine_initial_probability = 0.2
+    config.model.fine_clip_evidence = True
     built = build_model(config, feature_dim=DIM)
+    assert built.clip_evidence is not None and built.fine_clip_evidence
     assert (built.num_clips, built.hidden_dim, built.tree_depth, built.fine_head_type) == (16, 8, 2, "conv")
     np.testing.assert_allclose(built.fine_head.logit_layer.bias.numpy(), [np.log(0.2 / 0.8)], rtol=1e-6)
     assert built.video_encoder.output.shape == (None, 16, 16, 8)

@@ -10,6 +10,7 @@ from clear_tf.inference.reference import reference_nms
 from clear_tf.models.clear.reference import (
     node_mask,
     reference_binary_search,
+    reference_clip_evidence,
     reference_coarse_peaks,
     reference_paper_search,
     reference_top_coarse,
@@ -32,6 +33,12 @@ def brute_force(
     queries = model.query_encoder({"token_ids": token_ids, "padding_mask": padding_mask}).numpy()
     coarse = np.einsum("ijd,md->mij", moment_map, queries) / model.hidden_dim
     logits = model.fine_head(queries[:, None, None, :] * moment_map[None]).numpy()
+    if model.clip_evidence is not None:
+        logits = logits + reference_clip_evidence(
+            np.diagonal(coarse, axis1=1, axis2=2),
+            float(model.clip_evidence.scale.numpy()),
+            float(model.clip_evidence.threshold.numpy()),
+        )
     fine = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
     clip_starts, clip_ends = np.indices((NUM_CLIPS, NUM_CLIPS))
     clip_ends = clip_ends + 1  # cell (i, j) is the clip span [i, j + 1)
@@ -144,6 +151,16 @@ def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_ml
                     pruned["score"][query, 0], full["score"][query, 0], rtol=1e-5
                 )
     assert agreeing >= 5, "too few queries exercised the agreement"
+
+
+@pytest.mark.parametrize("method", ["clear_f", "clear"])
+def test_clip_evidence_is_added_on_the_kept_cells_alone(fake_evidence_model, method):
+    features, token_ids, padding_mask = random_video(NUM_UNITS, 6, seed=3)
+    result = fake_evidence_model.localize(
+        features, token_ids, padding_mask, DURATION, method=method, tree="binary", **OPTIONS
+    )
+    expected = brute_force(fake_evidence_model, features, token_ids, padding_mask, method, "binary")
+    assert_matches({key: value.numpy() for key, value in result.items()}, expected)
 
 
 def test_conv_head_is_run_on_the_full_map_and_masked(fake_conv_model):
