@@ -124,6 +124,8 @@ def test_flagfiles_parse_to_valid_configs():
         coarse_terms = (improved["model"]["coarse_map_weight"], improved["model"]["clip_alignment_weight"])
         assert improved["model"]["tree"] == "binary" and max(coarse_terms) > 0
         assert paper["model"]["clip_alignment_weight"] == 0 and paper["model"]["moment_pooling"] == "max"
+        assert paper["model"]["fine_clip_evidence"] is False
+    assert tacos["model"]["fine_clip_evidence"] is True
 
 
 def test_bad_flag_value_is_a_usage_message_not_a_traceback():

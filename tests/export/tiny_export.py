@@ -25,6 +25,9 @@ def tiny_config():
     config.model.hidden_dim = 16
     config.model.tcn_channels = [16]
     config.model.tree_depth = 2
+    # The TACoS flagfiles' fine head: the export must carry its clip evidence, which the
+    # pruned search adds at the kept cells only.
+    config.model.fine_clip_evidence = True
     config.inference.top_k = TOP_K
     config.inference.nms_threshold = 0.4
     return config
