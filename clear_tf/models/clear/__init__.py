@@ -9,7 +9,8 @@
   ``threshold_search`` (μ, ρ on val), ``search`` (CLEAR, CLEAR-F, CLEAR-C);
 * ``coarse_map_alignment_loss``: the dense coarse-map term the binary tree reads (not in
   the paper); ``clip_evidence``: the span sums of standardised clip scores that
-  ``--fine_clip_evidence`` adds to the fine logit (not in the paper); ``config``: the ``--model=clear`` flags; ``stats``: parameters and FLOPs.
+  ``--fine_clip_evidence`` adds to the fine logit (not in the paper); ``config``: the
+  ``--model=clear`` flags; ``stats``: parameters and FLOPs.
 """
 
 from clear_tf.models.clear.config import ClearConfig

@@ -136,8 +136,9 @@ def build_fake_clear(fine_head_type: str = "mlp", seed: int = 0, clip_evidence: 
 
     head = PointwiseHead(HIDDEN_DIM) if fine_head_type == "mlp" else ConvHead(HIDDEN_DIM)
     head(tf.zeros([1, NUM_CLIPS, NUM_CLIPS, HIDDEN_DIM]))
-    evidence = ClipEvidence(initial_scale=0.7, initial_threshold=0.3) if clip_evidence else None
-    if evidence is not None:
+    evidence = None
+    if clip_evidence:
+        evidence = ClipEvidence(initial_scale=0.7, initial_threshold=0.3)
         evidence.build((None, NUM_CLIPS))
     return FakeClear(
         video_encoder=video_encoder,
