@@ -23,6 +23,12 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     ``--refine_straddling``, for the binary tree (default depth), beside CLEAR-F and CLEAR-C. Chosen on val: of the settings whose R@1 and R@5
     (IoU 0.5) are both within 1 point of CLEAR-F's while the fine head scores at most
     25% of the candidates, the one that scores fewest; test reported beside it.
+``fine_parts``
+    On one run trained with ``--fine_clip_evidence``: val R@1 of the top candidate by the
+    fine logit, by each of its two parts alone (the MLP on q ⊙ J, the clip evidence with
+    the learned a, τ), by the coarse score, and with τ fixed instead of learned (the
+    evidence alone, and added to the MLP); and the clip hit (the best one-clip coarse
+    score inside the moment). Shows which part ranks.
 ``tuning_cost``
     On one trained run: the cost of picking μ, ρ on val (``train.py
     --tune_search_on_val``, ``evaluate.py --tune_thresholds``). One grid point through
@@ -216,6 +222,78 @@ def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
     )
 
 
+# τ values of --study=fine_parts, beside the learned one.
+FINE_PARTS_THRESHOLDS = (0.5, 1.0, 1.5, 2.0)
+
+
+def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THRESHOLDS) -> str:
+    """What the fine logit's two parts rank on their own, on one ``--fine_clip_evidence`` run."""
+    import numpy as np
+    import tensorflow as tf
+
+    from clear_tf import metrics as metrics_lib
+    from clear_tf.evaluation import prepare_videos
+    from clear_tf.models import load_model
+    from clear_tf.models.clear import search
+    from clear_tf.models.clear.clip_evidence import ClipEvidence
+    from clear_tf.run_dir import RunDir, load_config
+
+    run = RunDir(run_dir)
+    config = load_config(run)
+    model = load_model(run.best_model)
+    if getattr(model, "clip_evidence", None) is None:
+        raise ValueError(f"{run_dir}: the model was not trained with --fine_clip_evidence")
+    starts, ends = np.nonzero(np.asarray(model.candidate_mask, bool))
+    # The learned a with a fixed τ, so that "MLP + evidence at τ" is the fine logit that
+    # picking τ after training would give.
+    learned_scale = float(model.clip_evidence.scale.numpy())
+    fixed = {t: ClipEvidence(initial_scale=learned_scale, initial_threshold=t) for t in thresholds}
+    best_cells, clip_hits, ground_truth = {}, [], []
+    for video in prepare_videos(config, getattr(config.data, f"{split}_split")):
+        moment_map = model.encode_video(tf.constant(video.features))
+        queries = model.encode_queries(tf.constant(video.token_ids), tf.constant(video.padding_mask))
+        fused = queries[:, tf.newaxis, tf.newaxis, :] * moment_map[tf.newaxis]
+        mlp = tf.cast(model.fine_head(fused, training=False), tf.float32).numpy()
+        evidence = search.clip_evidence_map(model, moment_map, queries).numpy()
+        clip_scores = search.one_clip_scores(moment_map, queries, model.hidden_dim)
+        at_fixed = {t: layer(clip_scores).numpy() for t, layer in fixed.items()}
+        maps = {
+            "fine logit (MLP + evidence, CLEAR-F)": mlp + evidence,
+            "MLP on q ⊙ J alone": mlp,
+            "evidence alone (learned a, τ)": evidence,
+            "coarse score (CLEAR-C)": search.coarse_score_map(moment_map, queries, model.hidden_dim).numpy(),
+            **{f"evidence alone, τ = {t:g}": value for t, value in at_fixed.items()},
+            **{f"MLP + evidence, τ = {t:g}": mlp + value for t, value in at_fixed.items()},
+        }
+        seconds_per_clip = video.duration / model.num_clips
+        for name, scores in maps.items():
+            best = scores[:, starts, ends].argmax(axis=-1)
+            best_cells.setdefault(name, []).append(
+                np.stack([starts[best], ends[best] + 1], axis=-1) * seconds_per_clip
+            )
+        best_clip = clip_scores.numpy().argmax(axis=-1)
+        clip_hits.append(
+            (best_clip * seconds_per_clip < video.times[:, 1]) & ((best_clip + 1) * seconds_per_clip > video.times[:, 0])
+        )
+        ground_truth.append(video.times)
+    ground_truth = np.concatenate(ground_truth)
+    rows = {}
+    for name, cells in best_cells.items():
+        predictions = np.concatenate(cells)[:, np.newaxis, :]  # top 1 [Q, 1, 2]
+        rows[name] = {
+            f"R@1,IoU={m:g}": f"{100 * metrics_lib.recall_at(predictions, ground_truth, 1, m, config.inference.strict_iou):.2f}"
+            for m in (0.3, 0.5, 0.7)
+        }
+    layer = model.clip_evidence
+    return (
+        f"## The fine logit's parts on `{run_dir}` ({config.data.dataset} {split}, L = {model.num_clips})\n\n"
+        f"{_environment()}. Top-1 of every candidate (no search, no NMS) by each score; learned "
+        f"a = {float(layer.scale.numpy()):.3f}, τ = {float(layer.threshold.numpy()):.3f}; the best "
+        f"one-clip coarse score falls inside the moment for {100 * np.concatenate(clip_hits).mean():.1f}% "
+        f"of the queries (clip hit).\n\n" + _table(rows)
+    )
+
+
 def study_tuning_cost(run_dir: str) -> str:
     """Seconds to pick μ, ρ on val: one point re-encoding the split, the grid encoded once."""
     from clear_tf.evaluation import evaluate_videos, prepare_videos, split_evaluator
@@ -345,8 +423,8 @@ def _search_row(val_result, test_result) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "tuning_cost", "nms_ties"), required=True)
-    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/tuning_cost/nms_ties.")
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "tuning_cost", "nms_ties"), required=True)
+    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/fine_parts/tuning_cost/nms_ties.")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
@@ -363,6 +441,8 @@ def main():
         grid = [tuple(float(v) if i == 0 else int(v) for i, v in enumerate(pair.split(":")))
                 for pair in args.budget_grid.split(",")] if args.budget_grid else BUDGET_GRID
         report = study_budget(args.run_dir, grid)
+    elif args.study == "fine_parts":
+        report = study_fine_parts(args.run_dir)
     elif args.study == "tuning_cost":
         report = study_tuning_cost(args.run_dir)
     else:

@@ -43,6 +43,8 @@ def test_round_trip_through_dict():
         ("model", "fine_initial_probability", 1.0, "--fine_initial_probability must be in"),
         ("model", "clip_alignment_loss", "hinge", "--clip_alignment_loss='hinge': expected one of squared, softmax"),
         ("model", "clip_alignment_temperature", 0.0, "--clip_alignment_temperature must be positive"),
+        ("model", "query_activation", "tanh", "--query_activation='tanh': expected one of relu, linear"),
+        ("model", "feature_dropout", 1.0, "--feature_dropout must be in"),
     ],
 )
 def test_validate_names_the_bad_flag(section, name, value, message):

@@ -292,7 +292,7 @@ class TwoTowerLocalizer(MomentLocalizer):
     ``encode_queries``.
 
     Subclasses set, in ``__init__``: ``text_backbone``, ``text_trainable``,
-    ``feature_dim``, ``num_pre_clips``, ``video_encoder``, ``query_encoder`` (a
+    ``feature_dim``, ``num_pre_clips``, ``num_clips``, ``hidden_dim``, ``video_encoder``, ``query_encoder`` (a
     ``keras.Model``: {token_ids, padding_mask} [M, S] → q [M, d]) and
     ``_sentence_encoder`` (the ``SentenceEncoder`` layer), and implement
     ``interaction_outputs``.
@@ -301,6 +301,25 @@ class TwoTowerLocalizer(MomentLocalizer):
     def interaction_outputs(self, video, queries, training=None) -> dict:
         """The named outputs from the video representation [B, ...] and q [B, K, d]."""
         raise NotImplementedError
+
+    def get_config(self):
+        """The arguments every two-tower model takes; subclasses add their own."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "text_backbone": keras.layers.serialize(self.text_backbone),
+            "feature_dim": self.feature_dim,
+            "num_pre_clips": self.num_pre_clips,
+            "num_clips": self.num_clips,
+            "hidden_dim": self.hidden_dim,
+            "text_trainable": self.text_trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["text_backbone"] = keras.layers.deserialize(config["text_backbone"])
+        return cls(**config)
 
     @classmethod
     def trains_on_sentence_vectors(cls, model_config) -> bool:

@@ -10,6 +10,7 @@ MOMENT_MAPS = ("dense", "sparse")
 MOMENT_POOLINGS = ("max", "scaled_sum")
 FINE_HEADS = ("mlp", "conv")
 CLIP_ALIGNMENT_LOSSES = ("squared", "softmax")
+QUERY_ACTIVATIONS = ("relu", "linear")
 TREES = ("paper", "binary")
 # Algorithm 1, line 8 (paper tree): when the search goes on below the current node.
 DESCEND_RULES = ("both", "either")
@@ -27,6 +28,18 @@ class ClearConfig(ModelConfig):
     )
     tcn_kernel_size: int = config_field(3, "Kernel size of the Bi-TCN dilated convolutions.")
     dropout: float = config_field(0.3, "Dropout rate in the Bi-TCN and MLPs.")
+    feature_dropout: float = config_field(
+        0.0,
+        "Not in the paper (0): dropout rate on the unit features, before the Bi-TCN and the "
+        "clip pooling. With few training videos and wide features (4096-d C3D), the clip "
+        "projection otherwise fits the training videos' noise.",
+    )
+    query_activation: str = config_field(
+        "relu",
+        "Activation of the query projection: relu (the paper's Eq. 3) or linear (not in the "
+        "paper: a clip score cᵢᵢᵀq/d can then use every direction of q, not only its "
+        "positive part).",
+    )
     moment_map: str = config_field("dense", "Candidate set: dense (all i <= j) or sparse (2D-TAN sampling).")
     pooling_counts: list = config_field(
         [15, 8, 8, 8], "Diagonals per stride level of the sparse moment map (2D-TAN rule)."
@@ -148,6 +161,7 @@ class ClearConfig(ModelConfig):
             "moment_pooling": MOMENT_POOLINGS,
             "fine_head": FINE_HEADS,
             "clip_alignment_loss": CLIP_ALIGNMENT_LOSSES,
+            "query_activation": QUERY_ACTIVATIONS,
             "tree": TREES,
             "descend_when": DESCEND_RULES,
         }
@@ -162,6 +176,8 @@ class ClearConfig(ModelConfig):
             raise ValueError(f"--tree_depth={self.tree_depth} does not fit --num_clips={num_clips}")
         if not self.mu < self.rho:
             raise ValueError(f"Algorithm 1 needs --mu < --rho, got mu={self.mu}, rho={self.rho}")
+        if not 0.0 <= self.feature_dropout < 1.0:
+            raise ValueError(f"--feature_dropout must be in [0, 1), got {self.feature_dropout}")
         if not 0.0 <= self.min_kept_share <= 1.0:
             raise ValueError(f"--min_kept_share must be in [0, 1], got {self.min_kept_share}")
         if self.coarse_peaks < 0:

@@ -27,7 +27,7 @@ from clear_tf.models.clear.bi_tcn import BiTCN
 from clear_tf.models.clear.clip_evidence import ClipEvidence
 from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
-from clear_tf.models.clear.config import MOMENT_MAPS, MOMENT_POOLINGS, ClearConfig
+from clear_tf.models.clear.config import MOMENT_MAPS, MOMENT_POOLINGS, QUERY_ACTIVATIONS, ClearConfig
 from clear_tf.models.clear.mlp_fine_head import MLPFineHead
 from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity
 from clear_tf.models.clear.span_boundaries import SpanBoundaryTerms
@@ -43,7 +43,7 @@ class CLEAR(TwoTowerLocalizer):
     VRN: unit features [B, N, D] → Bi-TCN (Eq. 1) → pooling to L clips → moment map
     (max over clips i..j for every candidate) → moment MLP → position map
     J [B, L, L, d], zero outside the candidate set. QRN: BERT → sentence vector →
-    Dense + ReLU → q [B, K, d] (Eq. 3). MIN: the anchors A of Eq. 2 give
+    Dense + ReLU → q [B, K, d] (Eq. 3; ``query_activation="linear"`` drops the ReLU). MIN: the anchors A of Eq. 2 give
     ``anchor_similarity`` = Aᵀq [B, K, R] (trained towards d·IoU by Γ₁, Eq. 5) and every
     cell gives ``coarse_scores`` = cᵀq / d [B, K, L, L]; the fused maps q ⊙ J (Eq. 6)
     go through the fine head to ``fine_logits`` [B, K, L, L] (sigmoid → p of Eq. 7;
@@ -67,6 +67,8 @@ class CLEAR(TwoTowerLocalizer):
         tcn_channels: output channels of the Bi-TCN blocks.
         tcn_kernel_size: kernel of the Bi-TCN convolutions.
         dropout: dropout rate of the Bi-TCN and the MLPs.
+        feature_dropout: dropout rate on the unit features before the Bi-TCN (0: the
+            paper).
         clip_pooling: "average" or "max" pooling of N units into L clips.
         moment_map: "dense" (all L(L+1)/2 candidates) or "sparse" (2D-TAN sampling plus
             the anchor cells).
@@ -79,6 +81,8 @@ class CLEAR(TwoTowerLocalizer):
             first and last clips and the clips just outside it (``SpanBoundaryTerms``;
             not in the paper).
         text_pooling: "mean" or "cls" sentence vector.
+        query_activation: "relu" (Eq. 3) or "linear" (not in the paper) after the
+            query projection.
         text_trainable: fine-tune BERT.
         fine_head_type: "mlp" (the paper) or "conv" (2D-TAN style), from ``FINE_HEADS``.
         fine_head_layers: layers of the fine head, the last giving the logit.
@@ -121,6 +125,7 @@ class CLEAR(TwoTowerLocalizer):
         tcn_channels=(512, 256),
         tcn_kernel_size=3,
         dropout=0.3,
+        feature_dropout=0.0,
         clip_pooling="average",
         moment_map="dense",
         pooling_counts=(15, 8, 8, 8),
@@ -128,6 +133,7 @@ class CLEAR(TwoTowerLocalizer):
         moment_pooling="max",
         moment_boundaries=False,
         text_pooling="mean",
+        query_activation="relu",
         text_trainable=False,
         fine_head_type="mlp",
         fine_head_layers=2,
@@ -141,6 +147,8 @@ class CLEAR(TwoTowerLocalizer):
             raise ValueError(f"moment_map must be one of {MOMENT_MAPS}, got {moment_map!r}")
         if moment_pooling not in MOMENT_POOLINGS:
             raise ValueError(f"moment_pooling must be one of {MOMENT_POOLINGS}, got {moment_pooling!r}")
+        if query_activation not in QUERY_ACTIVATIONS:
+            raise ValueError(f"query_activation must be one of {QUERY_ACTIVATIONS}, got {query_activation!r}")
         if moment_mlp_layers < 1:
             raise ValueError(f"moment_mlp_layers must be >= 1, got {moment_mlp_layers}")
         num_anchors = moments.num_anchors(tree_depth)
@@ -156,6 +164,8 @@ class CLEAR(TwoTowerLocalizer):
         # === VRN: features → position map J ===
         video_features = keras.Input((num_pre_clips, feature_dim), name="features")
         x = video_features
+        if feature_dropout:
+            x = keras.layers.Dropout(feature_dropout, name="feature_dropout")(x)
         if use_tcn:
             x = BiTCN(tcn_channels, tcn_kernel_size, dropout, name="bi_tcn")(x)
         clips = ClipPooling(num_clips, clip_pooling, name="clip_pooling")(x)
@@ -189,6 +199,7 @@ class CLEAR(TwoTowerLocalizer):
             hidden_dim,
             pooling=text_pooling,
             backbone_trainable=text_trainable,
+            activation=None if query_activation == "linear" else query_activation,
             name="sentence_encoder",
         )
         query_inputs = {
@@ -258,6 +269,7 @@ class CLEAR(TwoTowerLocalizer):
         self.tcn_channels = list(tcn_channels)
         self.tcn_kernel_size = tcn_kernel_size
         self.dropout = dropout
+        self.feature_dropout = feature_dropout
         self.clip_pooling = clip_pooling
         self.moment_map = moment_map
         self.pooling_counts = list(pooling_counts)
@@ -265,6 +277,7 @@ class CLEAR(TwoTowerLocalizer):
         self.moment_pooling = moment_pooling
         self.moment_boundaries = moment_boundaries
         self.text_pooling = text_pooling
+        self.query_activation = query_activation
         self.text_trainable = text_trainable
         self.fine_head_type = fine_head_type
         self.fine_head_layers = fine_head_layers
@@ -294,17 +307,12 @@ class CLEAR(TwoTowerLocalizer):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_backbone": keras.layers.serialize(self.text_backbone),
-            "feature_dim": self.feature_dim,
-            "num_pre_clips": self.num_pre_clips,
-            "num_clips": self.num_clips,
-            "hidden_dim": self.hidden_dim,
+            **super().get_config(),
             "use_tcn": self.use_tcn,
             "tcn_channels": list(self.tcn_channels),
             "tcn_kernel_size": self.tcn_kernel_size,
             "dropout": self.dropout,
+            "feature_dropout": self.feature_dropout,
             "clip_pooling": self.clip_pooling,
             "moment_map": self.moment_map,
             "pooling_counts": list(self.pooling_counts),
@@ -312,7 +320,7 @@ class CLEAR(TwoTowerLocalizer):
             "moment_pooling": self.moment_pooling,
             "moment_boundaries": self.moment_boundaries,
             "text_pooling": self.text_pooling,
-            "text_trainable": self.text_trainable,
+            "query_activation": self.query_activation,
             "fine_head_type": self.fine_head_type,
             "fine_head_layers": self.fine_head_layers,
             "fine_head_kernel_size": self.fine_head_kernel_size,
@@ -320,12 +328,6 @@ class CLEAR(TwoTowerLocalizer):
             "fine_clip_evidence": self.fine_clip_evidence,
             "tree_depth": self.tree_depth,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_backbone"] = keras.layers.deserialize(config["text_backbone"])
-        return cls(**config)
 
     # === The MomentLocalizer contract ===
 
@@ -362,12 +364,14 @@ class CLEAR(TwoTowerLocalizer):
             tcn_channels=model.tcn_channels,
             tcn_kernel_size=model.tcn_kernel_size,
             dropout=model.dropout,
+            feature_dropout=model.feature_dropout,
             moment_map=model.moment_map,
             pooling_counts=model.pooling_counts,
             moment_mlp_layers=model.moment_mlp_layers,
             moment_pooling=model.moment_pooling,
             moment_boundaries=model.moment_boundaries,
             text_pooling=model.text_pooling,
+            query_activation=model.query_activation,
             text_trainable=model.text_trainable,
             fine_head_type=model.fine_head,
             fine_head_layers=model.fine_head_layers,

@@ -119,11 +119,15 @@ def full_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Ten
     return logits
 
 
+def one_clip_scores(moment_map: tf.Tensor, queries: tf.Tensor, hidden_dim: int) -> tf.Tensor:
+    """The coarse scores cₜₜᵀq / d of the one-clip cells: [M, L]."""
+    clips = tf.transpose(tf.linalg.diag_part(tf.transpose(moment_map, [2, 0, 1])))  # J[t, t] [L, d]
+    return tf.einsum("td,md->mt", clips, queries) / float(hidden_dim)
+
+
 def clip_evidence_map(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Tensor:
     """``model.clip_evidence`` [M, L, L] from the one-clip cells' coarse scores alone."""
-    clips = tf.transpose(tf.linalg.diag_part(tf.transpose(moment_map, [2, 0, 1])))  # J[t, t] [L, d]
-    clip_scores = tf.einsum("td,md->mt", clips, queries) / float(model.hidden_dim)
-    return tf.cast(model.clip_evidence(clip_scores), tf.float32)
+    return tf.cast(model.clip_evidence(one_clip_scores(moment_map, queries, model.hidden_dim)), tf.float32)
 
 
 def pruned_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor, kept: tf.Tensor) -> tf.Tensor:

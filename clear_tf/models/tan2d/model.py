@@ -200,26 +200,13 @@ class TAN2D(SparseMapLocalizer, TwoTowerLocalizer):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_backbone": keras.layers.serialize(self.text_backbone),
-            "feature_dim": self.feature_dim,
-            "num_pre_clips": self.num_pre_clips,
-            "num_clips": self.num_clips,
-            "hidden_dim": self.hidden_dim,
+            **super().get_config(),
             "variant": self.variant,
             "pooling_counts": list(self.pooling_counts),
             "map_layers": self.map_layers,
             "map_kernel_size": self.map_kernel_size,
             "text_pooling": self.text_pooling,
-            "text_trainable": self.text_trainable,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_backbone"] = keras.layers.deserialize(config["text_backbone"])
-        return cls(**config)
 
     # === The MomentLocalizer contract ===
 

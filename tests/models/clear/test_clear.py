@@ -182,6 +182,25 @@ def test_fine_clip_evidence_adds_to_the_fine_logit_and_round_trips(backbone, tmp
     np.testing.assert_allclose(reloaded(inputs)["fine_logits"], outputs["fine_logits"], rtol=1e-5, atol=1e-5)
 
 
+def test_linear_query_and_feature_dropout_round_trip(backbone, tmp_path):
+    model = CLEAR(backbone, **TINY, use_tcn=False, query_activation="linear", feature_dropout=0.5)
+    inputs = make_inputs()
+    flat = {key: inputs[key].reshape(-1, TOKENS) for key in ("token_ids", "padding_mask")}
+    queries = np.asarray(model.query_encoder(flat))
+    assert (queries < 0).any(), "a linear query projection keeps the negative part of q"
+    # Dropout acts in training only: inference is deterministic, training is not.
+    features = inputs["features"]
+    np.testing.assert_array_equal(model.video_encoder(features), model.video_encoder(features))
+    assert not np.allclose(model.video_encoder(features, training=True), model.video_encoder(features))
+    path = str(tmp_path / "linear_query.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert (reloaded.query_activation, reloaded.feature_dropout) == ("linear", 0.5)
+    np.testing.assert_allclose(reloaded(inputs)["fine_logits"], model(inputs)["fine_logits"], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="query_activation must be one of"):
+        CLEAR(backbone, **TINY, query_activation="tanh")
+
+
 def test_sparse_conv_variant(backbone):
     sparse = CLEAR(
         backbone,
@@ -287,8 +306,10 @@ def test_registry_and_config_builder():
     config.model.fine_head, config.model.moment_map = "conv", "sparse"
     config.model.fine_initial_probability = 0.2
     config.model.fine_clip_evidence = True
+    config.model.query_activation, config.model.feature_dropout = "linear", 0.25
     built = build_model(config, feature_dim=DIM)
     assert built.clip_evidence is not None and built.fine_clip_evidence
+    assert (built.query_activation, built.feature_dropout) == ("linear", 0.25)
     assert (built.num_clips, built.hidden_dim, built.tree_depth, built.fine_head_type) == (16, 8, 2, "conv")
     np.testing.assert_allclose(built.fine_head.logit_layer.bias.numpy(), [np.log(0.2 / 0.8)], rtol=1e-6)
     assert built.video_encoder.output.shape == (None, 16, 16, 8)
