@@ -29,6 +29,11 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     the learned a, τ), by the coarse score, and with τ fixed instead of learned (the
     evidence alone, and added to the MLP); and the clip hit (the best one-clip coarse
     score inside the moment). Shows which part ranks.
+``fine_score``
+    On one run trained with ``--fine_clip_evidence``: CLEAR-F on val and test at every
+    point of ``threshold_search``'s grids of the fine score at inference (the clip
+    evidence's τ, the MLP logit's weight); the point ``tune_fine_score`` picks on val;
+    and the default search (the run's config) with the trained and the picked fine score.
 ``tuning_cost``
     On one trained run: the cost of picking μ, ρ on val (``train.py
     --tune_search_on_val``, ``evaluate.py --tune_thresholds``). One grid point through
@@ -294,6 +299,46 @@ def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THR
     )
 
 
+def study_fine_score(run_dir: str) -> str:
+    """The fine score's τ and MLP weight on one ``--fine_clip_evidence`` run, picked on val."""
+    from clear_tf.evaluation import prepare_videos, split_evaluator
+    from clear_tf.models import load_model
+    from clear_tf.models.clear.threshold_search import tune_fine_score
+    from clear_tf.run_dir import RunDir, load_config
+
+    run = RunDir(run_dir)
+    config = load_config(run)
+    model = load_model(run.best_model)
+    if getattr(model, "clip_evidence", None) is None:
+        raise ValueError(f"{run_dir}: the model was not trained with --fine_clip_evidence")
+    evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
+    evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
+    val_results = {}
+
+    def recorded_val(method, **options):
+        val_results[tuple(options.items())] = result = evaluate_val(method, **options)
+        return result
+
+    chosen = tune_fine_score(recorded_val, METRIC)
+    rows = {}
+    for options, val_result in val_results.items():
+        threshold, weight = dict(options)["evidence_threshold"], dict(options)["fine_mlp_weight"]
+        name = f"CLEAR-F, τ = {'learned' if threshold is None else f'{threshold:g}'}, MLP weight {weight:g}"
+        rows[name] = _search_row(val_result, evaluate_test("clear_f", **dict(options)))
+    trained = {"evidence_threshold": None, "fine_mlp_weight": 1.0}
+    for label, options in (("trained fine score", trained), ("picked fine score", chosen)):
+        rows[f"CLEAR ({config.model.tree} tree, the run's budget), {label}"] = _search_row(
+            evaluate_val("clear", **options), evaluate_test("clear", **options)
+        )
+    layer = model.clip_evidence
+    return (
+        f"## The fine score at inference on `{run_dir}` ({config.data.dataset}, L = {model.num_clips})\n\n"
+        f"{_environment()}. Learned a = {float(layer.scale.numpy()):.3f}, τ = "
+        f"{float(layer.threshold.numpy()):.3f}; picked on val ({METRIC} of CLEAR-F): {chosen}; "
+        f"test reported beside every row, never used to choose.\n\n" + _table(rows)
+    )
+
+
 def study_tuning_cost(run_dir: str) -> str:
     """Seconds to pick μ, ρ on val: one point re-encoding the split, the grid encoded once."""
     from clear_tf.evaluation import evaluate_videos, prepare_videos, split_evaluator
@@ -423,8 +468,8 @@ def _search_row(val_result, test_result) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "tuning_cost", "nms_ties"), required=True)
-    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for --study=search/budget/fine_parts/tuning_cost/nms_ties.")
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "fine_score", "tuning_cost", "nms_ties"), required=True)
+    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for every study but coarse_weight.")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
@@ -443,6 +488,8 @@ def main():
         report = study_budget(args.run_dir, grid)
     elif args.study == "fine_parts":
         report = study_fine_parts(args.run_dir)
+    elif args.study == "fine_score":
+        report = study_fine_score(args.run_dir)
     elif args.study == "tuning_cost":
         report = study_tuning_cost(args.run_dir)
     else:

@@ -39,6 +39,9 @@ class ClipEvidence(keras.layers.Layer):
     >>> evidence = keras.ops.convert_to_numpy(layer(clip_scores))[0]
     >>> [round(float(evidence[i, j]), 2) for i, j in ((1, 2), (1, 1), (0, 3))]
     [1.0, 0.5, -2.0]
+    >>> # τ given at inference instead of the learned one: z - τ = -1, 1, 1, -1
+    >>> round(float(keras.ops.convert_to_numpy(layer(clip_scores, threshold=0.0))[0, 1, 2]), 2)
+    2.0
     """
 
     def __init__(self, initial_scale=1.0, initial_threshold=1.0, **kwargs):
@@ -55,11 +58,12 @@ class ClipEvidence(keras.layers.Layer):
         )
         self.built = True
 
-    def call(self, clip_scores):
+    def call(self, clip_scores, threshold=None):
+        """``threshold``: a τ to use instead of the learned one (inference only)."""
         mean = ops.mean(clip_scores, axis=-1, keepdims=True)
         variance = ops.mean(ops.square(clip_scores - mean), axis=-1, keepdims=True)
         standardised = (clip_scores - mean) / ops.sqrt(variance + VARIANCE_EPSILON)
-        prefix = ops.cumsum(standardised - self.threshold, axis=-1)
+        prefix = ops.cumsum(standardised - (self.threshold if threshold is None else threshold), axis=-1)
         prefix = ops.concatenate([ops.zeros_like(prefix[..., :1]), prefix], axis=-1)  # [..., L + 1]
         # Cell (i, j): prefix[j + 1] − prefix[i].
         span_sums = prefix[..., None, 1:] - prefix[..., :-1, None]

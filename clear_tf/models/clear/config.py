@@ -11,6 +11,8 @@ MOMENT_POOLINGS = ("max", "scaled_sum")
 FINE_HEADS = ("mlp", "conv")
 CLIP_ALIGNMENT_LOSSES = ("squared", "softmax")
 QUERY_ACTIVATIONS = ("relu", "linear")
+# --evidence_threshold: keep the clip evidence's trained τ.
+LEARNED_THRESHOLD = "learned"
 TREES = ("paper", "binary")
 # Algorithm 1, line 8 (paper tree): when the search goes on below the current node.
 DESCEND_RULES = ("both", "either")
@@ -111,6 +113,21 @@ class ClearConfig(ModelConfig):
     min_iou: float = config_field(0.0, "IoU mapped to target 0 for Γ₂ (2D-TAN: 0.3 TACoS, 0.5 ActivityNet).")
     max_iou: float = config_field(1.0, "IoU mapped to target 1 for Γ₂ (2D-TAN: 0.7 TACoS, 1.0 ActivityNet).")
 
+    # === The fine score at inference (methods clear and clear_f) ===
+    evidence_threshold: str = config_field(
+        LEARNED_THRESHOLD,
+        "With --fine_clip_evidence: the clip evidence's τ at inference, 'learned' (the "
+        "trained weight) or a number of standard deviations. Γ₂ fits τ for its BCE over all "
+        "candidates, not for ranking the top one; --tune_search_on_val picks it on val. "
+        "Not in the paper.",
+    )
+    fine_mlp_weight: float = config_field(
+        1.0,
+        "With --fine_clip_evidence: weight of the fine MLP's logit in the fine score at "
+        "inference (1: the trained fine logit; 0: the clip evidence alone). "
+        "--tune_search_on_val picks 1 or 0 on val. Not in the paper.",
+    )
+
     # === Coarse-to-fine search (inference method "clear") ===
     tree: str = config_field(
         "binary",
@@ -199,5 +216,28 @@ class ClearConfig(ModelConfig):
             raise ValueError(
                 f"--fine_initial_probability must be in (0, 1), got {self.fine_initial_probability}"
             )
+        evidence_threshold(self.evidence_threshold)  # raises on a malformed value
+        if self.fine_mlp_weight < 0:
+            raise ValueError(f"--fine_mlp_weight must be >= 0, got {self.fine_mlp_weight}")
+        fine_score_changed = self.evidence_threshold != LEARNED_THRESHOLD or self.fine_mlp_weight != 1.0
+        if fine_score_changed and not self.fine_clip_evidence:
+            raise ValueError("--evidence_threshold and --fine_mlp_weight need --fine_clip_evidence")
         if self.dropout < 0 or self.dropout >= 1:
             raise ValueError(f"--dropout must be in [0, 1), got {self.dropout}")
+
+
+def evidence_threshold(value: str) -> float | None:
+    """``--evidence_threshold`` as a search option: None for the learned τ, else the number."""
+    if value == LEARNED_THRESHOLD:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(
+            f"--evidence_threshold must be {LEARNED_THRESHOLD!r} or a number, got {value!r}"
+        ) from None
+
+
+def evidence_threshold_flag(value: float | None) -> str:
+    """The ``--evidence_threshold`` value of a search option (``evidence_threshold``'s inverse)."""
+    return LEARNED_THRESHOLD if value is None else repr(float(value))

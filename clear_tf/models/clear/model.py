@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -27,7 +28,14 @@ from clear_tf.models.clear.bi_tcn import BiTCN
 from clear_tf.models.clear.clip_evidence import ClipEvidence
 from clear_tf.models.clear.coarse_alignment_loss import CoarseAlignmentLoss
 from clear_tf.models.clear.coarse_map_alignment_loss import CoarseMapAlignmentLoss
-from clear_tf.models.clear.config import MOMENT_MAPS, MOMENT_POOLINGS, QUERY_ACTIVATIONS, ClearConfig
+from clear_tf.models.clear.config import (
+    MOMENT_MAPS,
+    MOMENT_POOLINGS,
+    QUERY_ACTIVATIONS,
+    ClearConfig,
+    evidence_threshold,
+    evidence_threshold_flag,
+)
 from clear_tf.models.clear.mlp_fine_head import MLPFineHead
 from clear_tf.models.clear.query_moment_similarity import QueryMomentSimilarity
 from clear_tf.models.clear.span_boundaries import SpanBoundaryTerms
@@ -334,8 +342,9 @@ class CLEAR(TwoTowerLocalizer):
     config_class = ClearConfig
     inference_methods = search.METHODS
     method_options = {"clear": ("tree", "depth", "mu", "rho", "descend_when", "min_kept_share",
-                                "coarse_peaks", "coarse_peak_iou", "refine_straddling"),
-                      "clear_f": (), "clear_c": ()}
+                                "coarse_peaks", "coarse_peak_iou", "refine_straddling",
+                                *search.FINE_SCORE_OPTIONS),
+                      "clear_f": search.FINE_SCORE_OPTIONS, "clear_c": ()}
     validation_method = "clear_f"
     loss_aliases = {
         "anchor_similarity_loss": "gamma1",
@@ -442,6 +451,8 @@ class CLEAR(TwoTowerLocalizer):
             "coarse_peaks": int(model_config.coarse_peaks),
             "coarse_peak_iou": float(model_config.coarse_peak_iou),
             "refine_straddling": bool(model_config.refine_straddling),
+            "evidence_threshold": evidence_threshold(model_config.evidence_threshold),
+            "fine_mlp_weight": float(model_config.fine_mlp_weight),
         }
 
     @classmethod
@@ -477,9 +488,19 @@ class CLEAR(TwoTowerLocalizer):
         }
 
     def tune_search_options(self, config, evaluate) -> dict:
-        """μ and ρ of the paper tree, on the grid of ``threshold_search``."""
-        mu, rho = threshold_search.tune_thresholds(evaluate, config.train.monitor.removeprefix("val_"))
-        return {"mu": mu, "rho": rho}
+        """With the clip evidence, the fine score's τ and MLP weight (on CLEAR-F); then μ
+        and ρ of the paper tree with that fine score, on the grids of ``threshold_search``."""
+        metric = config.train.monitor.removeprefix("val_")
+        tuned = {}
+        if self.clip_evidence is not None:
+            fine_score = threshold_search.tune_fine_score(evaluate, metric)
+            evaluate = functools.partial(evaluate, **fine_score)
+            tuned = {
+                "evidence_threshold": evidence_threshold_flag(fine_score["evidence_threshold"]),
+                "fine_mlp_weight": fine_score["fine_mlp_weight"],
+            }
+        mu, rho = threshold_search.tune_thresholds(evaluate, metric)
+        return {**tuned, "mu": mu, "rho": rho}
 
     def score_candidates(self, video, queries, *, method: str, **options):
         return search.score_candidates(self, video, queries, method=method, **options)

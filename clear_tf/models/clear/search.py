@@ -28,6 +28,8 @@ from clear_tf.models.clear.config import TREES
 from clear_tf.models.clear.tree_search import default_depth, tree_search
 
 METHODS = ("clear", "clear_f", "clear_c")
+# The options of the fine score that methods clear and clear_f take (score_candidates).
+FINE_SCORE_OPTIONS = ("evidence_threshold", "fine_mlp_weight")
 
 
 def score_candidates(
@@ -45,6 +47,8 @@ def score_candidates(
     coarse_peaks: int = 0,
     coarse_peak_iou: float = 0.4,
     refine_straddling: bool = False,
+    evidence_threshold: float | None = None,
+    fine_mlp_weight: float = 1.0,
 ):
     """Scores, kept cells and scored share for M queries on one video's J [L, L, d].
 
@@ -65,6 +69,8 @@ def score_candidates(
             moments (greedy NMS on coarse scores at ``coarse_peak_iou``).
         coarse_peak_iou: NMS threshold of ``coarse_peaks``.
         refine_straddling: the binary tree searches on inside a straddling set.
+        evidence_threshold: the clip evidence's τ (None: the learned one).
+        fine_mlp_weight: weight of the MLP's logit beside the clip evidence.
 
     Returns:
         ``(scores [M, L, L], kept bool [M, L, L], scored_fraction [M])``.
@@ -95,12 +101,13 @@ def score_candidates(
             coarse_peak_iou=coarse_peak_iou,
             refine_straddling=refine_straddling,
         )["mask"]
+    fine_score = {"evidence_threshold": evidence_threshold, "fine_mlp_weight": fine_mlp_weight}
     if model.fine_head_type == "mlp":
         # For clear_f too: the head then skips the cells outside the candidate set.
-        scores = tf.sigmoid(pruned_fine_logits(model, moment_map, queries, kept))
+        scores = tf.sigmoid(pruned_fine_logits(model, moment_map, queries, kept, **fine_score))
         scored = tf.reduce_sum(tf.cast(kept, tf.float32), axis=[1, 2]) / float(candidate_mask.sum())
     else:
-        scores = tf.sigmoid(full_fine_logits(model, moment_map, queries))
+        scores = tf.sigmoid(full_fine_logits(model, moment_map, queries, **fine_score))
         scored = tf.ones([tf.shape(queries)[0]], tf.float32)
     return scores, kept, scored
 
@@ -110,12 +117,18 @@ def coarse_score_map(moment_map: tf.Tensor, queries: tf.Tensor, hidden_dim: int)
     return tf.einsum("ijd,md->mij", moment_map, queries) / float(hidden_dim)
 
 
-def full_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Tensor:
-    """Fine logits [M, L, L] of every cell: the head on q ⊙ J (Eq. 6) for all queries."""
+def full_fine_logits(
+    model, moment_map: tf.Tensor, queries: tf.Tensor, evidence_threshold=None, fine_mlp_weight=1.0
+) -> tf.Tensor:
+    """Fine logits [M, L, L] of every cell: the head on q ⊙ J (Eq. 6) for all queries.
+
+    With the clip evidence, ``fine_mlp_weight`` × the head's logit + the evidence at
+    ``evidence_threshold`` (None: the learned τ); 1 and None are the trained logit.
+    """
     fused = queries[:, tf.newaxis, tf.newaxis, :] * moment_map[tf.newaxis]
     logits = tf.cast(model.fine_head(fused, training=False), tf.float32)
     if model.clip_evidence is not None:
-        logits += clip_evidence_map(model, moment_map, queries)
+        logits = fine_mlp_weight * logits + clip_evidence_map(model, moment_map, queries, evidence_threshold)
     return logits
 
 
@@ -125,22 +138,28 @@ def one_clip_scores(moment_map: tf.Tensor, queries: tf.Tensor, hidden_dim: int) 
     return tf.einsum("td,md->mt", clips, queries) / float(hidden_dim)
 
 
-def clip_evidence_map(model, moment_map: tf.Tensor, queries: tf.Tensor) -> tf.Tensor:
-    """``model.clip_evidence`` [M, L, L] from the one-clip cells' coarse scores alone."""
-    return tf.cast(model.clip_evidence(one_clip_scores(moment_map, queries, model.hidden_dim)), tf.float32)
+def clip_evidence_map(model, moment_map: tf.Tensor, queries: tf.Tensor, threshold=None) -> tf.Tensor:
+    """``model.clip_evidence`` [M, L, L] from the one-clip cells' coarse scores alone (τ: ``threshold``,
+    None for the learned one)."""
+    clip_scores = one_clip_scores(moment_map, queries, model.hidden_dim)
+    return tf.cast(model.clip_evidence(clip_scores, threshold=threshold), tf.float32)
 
 
-def pruned_fine_logits(model, moment_map: tf.Tensor, queries: tf.Tensor, kept: tf.Tensor) -> tf.Tensor:
+def pruned_fine_logits(
+    model, moment_map: tf.Tensor, queries: tf.Tensor, kept: tf.Tensor, evidence_threshold=None, fine_mlp_weight=1.0
+) -> tf.Tensor:
     """Fine logits [M, L, L] computed only at the kept cells (-inf elsewhere).
 
     Only for the pointwise MLP head: q ⊙ J is formed for the kept (query, i, j) triples
-    alone, [n_kept, d], and the head runs on that list.
+    alone, [n_kept, d], and the head runs on that list. ``evidence_threshold`` and
+    ``fine_mlp_weight`` as in ``full_fine_logits``.
     """
     cells = tf.where(kept)  # [n_kept, 3]: query, i, j
     fused = tf.gather(queries, cells[:, 0]) * tf.gather_nd(moment_map, cells[:, 1:])
     logits = tf.reshape(tf.cast(model.fine_head(fused, training=False), tf.float32), [-1])
     if model.clip_evidence is not None:
         # O(M·L·d + M·L²): the saving of scoring only the kept cells stays.
-        logits += tf.gather_nd(clip_evidence_map(model, moment_map, queries), cells)
+        evidence = clip_evidence_map(model, moment_map, queries, evidence_threshold)
+        logits = fine_mlp_weight * logits + tf.gather_nd(evidence, cells)
     everywhere = tf.fill(tf.shape(kept), float("-inf"))
     return tf.tensor_scatter_nd_update(everywhere, cells, logits)

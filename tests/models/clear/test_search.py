@@ -26,7 +26,7 @@ OPTIONS = {"mu": -0.1, "rho": 0.1, "nms_threshold": 0.4, "top_k": 4}
 
 def brute_force(
     model, features, token_ids, padding_mask, method, tree=None, descend_when="both", min_kept_share=0.0,
-    coarse_peaks=0,
+    coarse_peaks=0, evidence_threshold=None, fine_mlp_weight=1.0,
 ):
     """Scores every cell with full maps, keeps the reference node, NMS per query in NumPy."""
     moment_map = model.video_encoder(features[None])[0].numpy()
@@ -34,10 +34,11 @@ def brute_force(
     coarse = np.einsum("ijd,md->mij", moment_map, queries) / model.hidden_dim
     logits = model.fine_head(queries[:, None, None, :] * moment_map[None]).numpy()
     if model.clip_evidence is not None:
-        logits = logits + reference_clip_evidence(
+        learned = float(model.clip_evidence.threshold.numpy())
+        logits = fine_mlp_weight * logits + reference_clip_evidence(
             np.diagonal(coarse, axis1=1, axis2=2),
             float(model.clip_evidence.scale.numpy()),
-            float(model.clip_evidence.threshold.numpy()),
+            learned if evidence_threshold is None else evidence_threshold,
         )
     fine = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
     clip_starts, clip_ends = np.indices((NUM_CLIPS, NUM_CLIPS))
@@ -154,12 +155,14 @@ def test_pruned_and_full_ranking_agree_when_the_node_holds_the_full_top1(fake_ml
 
 
 @pytest.mark.parametrize("method", ["clear_f", "clear"])
-def test_clip_evidence_is_added_on_the_kept_cells_alone(fake_evidence_model, method):
+@pytest.mark.parametrize("evidence_threshold, fine_mlp_weight", [(None, 1.0), (1.2, 1.0), (None, 0.0), (-0.3, 0.0)])
+def test_clip_evidence_is_added_on_the_kept_cells_alone(fake_evidence_model, method, evidence_threshold, fine_mlp_weight):
     features, token_ids, padding_mask = random_video(NUM_UNITS, 6, seed=3)
+    fine_score = {"evidence_threshold": evidence_threshold, "fine_mlp_weight": fine_mlp_weight}
     result = fake_evidence_model.localize(
-        features, token_ids, padding_mask, DURATION, method=method, tree="binary", **OPTIONS
+        features, token_ids, padding_mask, DURATION, method=method, tree="binary", **fine_score, **OPTIONS
     )
-    expected = brute_force(fake_evidence_model, features, token_ids, padding_mask, method, "binary")
+    expected = brute_force(fake_evidence_model, features, token_ids, padding_mask, method, "binary", **fine_score)
     assert_matches({key: value.numpy() for key, value in result.items()}, expected)
 
 
