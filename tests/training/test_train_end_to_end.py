@@ -124,18 +124,21 @@ def test_a_two_replica_run_killed_mid_epoch_ends_as_an_uninterrupted_one(data_di
             assert float(row[key]) == pytest.approx(float(value), rel=1e-5), (row["epoch"], key)
 
 
-def test_tune_search_on_val_picks_mu_and_rho_that_the_test_and_later_evaluations_use(data_dir, tmp_path):
-    from clear_tf.models.clear.threshold_search import MU_GRID, RHO_GRID
+def test_tune_search_on_val_picks_the_options_that_the_test_and_later_evaluations_use(data_dir, tmp_path):
+    from clear_tf.models.clear.config import evidence_threshold
+    from clear_tf.models.clear.threshold_search import EVIDENCE_THRESHOLD_GRID, FINE_MLP_WEIGHT_GRID, MU_GRID, RHO_GRID
 
     run_dir = tmp_path / "run"
-    # Starting values outside the grid: a run that skipped the tuning would keep them.
+    # Starting values outside the grids: a run that skipped the tuning would keep them.
     _run("train.py", data_dir, run_dir, "--epochs=1", "--steps_per_epoch=2", "--mu=-0.2", "--rho=0.2",
-         "--tune_search_on_val")
+         "--fine_clip_evidence", "--evidence_threshold=0.3", "--fine_mlp_weight=0.5", "--tune_search_on_val")
     tuned = json.loads((run_dir / "progress.json").read_text())["tuned"]
-    assert set(tuned) == {"mu", "rho"}
+    assert set(tuned) == {"mu", "rho", "evidence_threshold", "fine_mlp_weight"}
     assert tuned["mu"] in MU_GRID and tuned["rho"] in RHO_GRID and tuned["mu"] < tuned["rho"]
+    assert evidence_threshold(tuned["evidence_threshold"]) in EVIDENCE_THRESHOLD_GRID
+    assert tuned["fine_mlp_weight"] in FINE_MLP_WEIGHT_GRID
     saved = json.loads((run_dir / "config.json").read_text())["model"]
-    assert (saved["mu"], saved["rho"]) == (tuned["mu"], tuned["rho"])
+    assert {name: saved[name] for name in tuned} == tuned
     assert (run_dir / "results.json").exists()
     # evaluate.py on the run folder alone (no flagfile) reads the tuned values.
     data_dir, preset = data_dir
@@ -147,3 +150,6 @@ def test_tune_search_on_val_picks_mu_and_rho_that_the_test_and_later_evaluations
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     paper = json.loads((run_dir / "eval_clear_paper.json").read_text())
     assert (paper["mu"], paper["rho"]) == (tuned["mu"], tuned["rho"])
+    fine = json.loads((run_dir / "eval_clear_f.json").read_text())
+    assert fine["evidence_threshold"] == evidence_threshold(tuned["evidence_threshold"])
+    assert fine["fine_mlp_weight"] == tuned["fine_mlp_weight"]
