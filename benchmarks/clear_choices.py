@@ -227,6 +227,18 @@ def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
     )
 
 
+def _clip_evidence_run(run_dir: str):
+    """The config and best model of a run trained with ``--fine_clip_evidence``."""
+    from clear_tf.models import load_model
+    from clear_tf.run_dir import RunDir, load_config
+
+    run = RunDir(run_dir)
+    model = load_model(run.best_model)
+    if getattr(model, "clip_evidence", None) is None:
+        raise ValueError(f"{run_dir}: the model was not trained with --fine_clip_evidence")
+    return load_config(run), model
+
+
 # τ values of --study=fine_parts, beside the learned one.
 FINE_PARTS_THRESHOLDS = (0.5, 1.0, 1.5, 2.0)
 
@@ -238,16 +250,10 @@ def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THR
 
     from clear_tf import metrics as metrics_lib
     from clear_tf.evaluation import prepare_videos
-    from clear_tf.models import load_model
     from clear_tf.models.clear import search
     from clear_tf.models.clear.clip_evidence import ClipEvidence
-    from clear_tf.run_dir import RunDir, load_config
 
-    run = RunDir(run_dir)
-    config = load_config(run)
-    model = load_model(run.best_model)
-    if getattr(model, "clip_evidence", None) is None:
-        raise ValueError(f"{run_dir}: the model was not trained with --fine_clip_evidence")
+    config, model = _clip_evidence_run(run_dir)
     starts, ends = np.nonzero(np.asarray(model.candidate_mask, bool))
     # The learned a with a fixed τ, so that "MLP + evidence at τ" is the fine logit that
     # picking τ after training would give.
@@ -302,15 +308,9 @@ def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THR
 def study_fine_score(run_dir: str) -> str:
     """The fine score's τ and MLP weight on one ``--fine_clip_evidence`` run, picked on val."""
     from clear_tf.evaluation import prepare_videos, split_evaluator
-    from clear_tf.models import load_model
     from clear_tf.models.clear.threshold_search import tune_fine_score
-    from clear_tf.run_dir import RunDir, load_config
 
-    run = RunDir(run_dir)
-    config = load_config(run)
-    model = load_model(run.best_model)
-    if getattr(model, "clip_evidence", None) is None:
-        raise ValueError(f"{run_dir}: the model was not trained with --fine_clip_evidence")
+    config, model = _clip_evidence_run(run_dir)
     evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
     evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
     val_results = {}

@@ -14,7 +14,9 @@ Methods (DESIGN §5):
   the node plus the candidates of highest coarse score up to that share and the best
   distinct coarse moments.
 
-Scores are the fine probabilities sigmoid(logit) (coarse scores for ``clear_c``).
+Scores are the fine probabilities sigmoid(logit) (coarse scores for ``clear_c``); with the
+clip evidence the logit is ``fine_mlp_weight`` × the head's + the evidence at
+``evidence_threshold`` (``FINE_SCORE_OPTIONS``, picked on val by ``threshold_search``).
 Depth: the paper's tree uses the model's P, the binary tree searches down to one-clip
 nodes (``tree_search.default_depth`` says why).
 """
