@@ -33,8 +33,8 @@ class ClearConfig(ModelConfig):
     feature_dropout: float = config_field(
         0.0,
         "Not in the paper (0): dropout rate on the unit features, before the Bi-TCN and the "
-        "clip pooling. With few training videos and wide features (4096-d C3D), the clip "
-        "projection otherwise fits the training videos' noise.",
+        "clip pooling, against a clip projection that fits the noise of few training videos "
+        "with wide features (4096-d C3D).",
     )
     query_activation: str = config_field(
         "relu",

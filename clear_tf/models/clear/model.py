@@ -51,7 +51,8 @@ class CLEAR(TwoTowerLocalizer):
     VRN: unit features [B, N, D] → Bi-TCN (Eq. 1) → pooling to L clips → moment map
     (max over clips i..j for every candidate) → moment MLP → position map
     J [B, L, L, d], zero outside the candidate set. QRN: BERT → sentence vector →
-    Dense + ReLU → q [B, K, d] (Eq. 3; ``query_activation="linear"`` drops the ReLU). MIN: the anchors A of Eq. 2 give
+    Dense + ReLU → q [B, K, d] (Eq. 3; ``query_activation="linear"`` drops the ReLU).
+    MIN: the anchors A of Eq. 2 give
     ``anchor_similarity`` = Aᵀq [B, K, R] (trained towards d·IoU by Γ₁, Eq. 5) and every
     cell gives ``coarse_scores`` = cᵀq / d [B, K, L, L]; the fused maps q ⊙ J (Eq. 6)
     go through the fine head to ``fine_logits`` [B, K, L, L] (sigmoid → p of Eq. 7;
