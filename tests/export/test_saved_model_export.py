@@ -152,7 +152,8 @@ def test_layout_and_metadata(export_base, saved_model_dir, model):
     assert metadata["inference"] == {
         "method": "clear", "tree": "binary", "mu": -0.1, "rho": 0.1, "descend_when": "both",
         "min_kept_share": 0.1, "coarse_peaks": 5,
-        "coarse_peak_iou": 0.4, "refine_straddling": False, "nms_threshold": 0.4, "top_k": TOP_K,
+        "coarse_peak_iou": 0.4, "refine_straddling": False, "evidence_threshold": None, "fine_mlp_weight": 1.0,
+        "nms_threshold": 0.4, "top_k": TOP_K,
     }
     assert metadata["model"] == "clear"
     # The synthetic benchmark records no feature encoder: --video needs one (or --features).
