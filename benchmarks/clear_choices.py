@@ -251,14 +251,9 @@ def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THR
     from clear_tf import metrics as metrics_lib
     from clear_tf.evaluation import prepare_videos
     from clear_tf.models.clear import search
-    from clear_tf.models.clear.clip_evidence import ClipEvidence
 
     config, model = _clip_evidence_run(run_dir)
     starts, ends = np.nonzero(np.asarray(model.candidate_mask, bool))
-    # The learned a with a fixed τ, so that "MLP + evidence at τ" is the fine logit that
-    # picking τ after training would give.
-    learned_scale = float(model.clip_evidence.scale.numpy())
-    fixed = {t: ClipEvidence(initial_scale=learned_scale, initial_threshold=t) for t in thresholds}
     best_cells, clip_hits, ground_truth = {}, [], []
     for video in prepare_videos(config, getattr(config.data, f"{split}_split")):
         moment_map = model.encode_video(tf.constant(video.features))
@@ -267,7 +262,8 @@ def study_fine_parts(run_dir: str, split: str = "val", thresholds=FINE_PARTS_THR
         mlp = tf.cast(model.fine_head(fused, training=False), tf.float32).numpy()
         evidence = search.clip_evidence_map(model, moment_map, queries).numpy()
         clip_scores = search.one_clip_scores(moment_map, queries, model.hidden_dim)
-        at_fixed = {t: layer(clip_scores).numpy() for t, layer in fixed.items()}
+        # The learned a with τ given at inference, as --evidence_threshold sets it.
+        at_fixed = {t: search.clip_evidence_map(model, moment_map, queries, t).numpy() for t in thresholds}
         maps = {
             "fine logit (MLP + evidence, CLEAR-F)": mlp + evidence,
             "MLP on q ⊙ J alone": mlp,
@@ -313,18 +309,18 @@ def study_fine_score(run_dir: str) -> str:
     config, model = _clip_evidence_run(run_dir)
     evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
     evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
-    val_results = {}
+    val_results = []  # (options, result) of every grid point tune_fine_score runs
 
     def recorded_val(method, **options):
-        val_results[tuple(options.items())] = result = evaluate_val(method, **options)
-        return result
+        val_results.append((options, evaluate_val(method, **options)))
+        return val_results[-1][1]
 
     chosen = tune_fine_score(recorded_val, METRIC)
     rows = {}
-    for options, val_result in val_results.items():
-        threshold, weight = dict(options)["evidence_threshold"], dict(options)["fine_mlp_weight"]
+    for options, val_result in val_results:
+        threshold, weight = options["evidence_threshold"], options["fine_mlp_weight"]
         name = f"CLEAR-F, τ = {'learned' if threshold is None else f'{threshold:g}'}, MLP weight {weight:g}"
-        rows[name] = _search_row(val_result, evaluate_test("clear_f", **dict(options)))
+        rows[name] = _search_row(val_result, evaluate_test("clear_f", **options))
     trained = {"evidence_threshold": None, "fine_mlp_weight": 1.0}
     for label, options in (("trained fine score", trained), ("picked fine score", chosen)):
         rows[f"CLEAR ({config.model.tree} tree, the run's budget), {label}"] = _search_row(
