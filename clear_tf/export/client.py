@@ -169,8 +169,9 @@ class Localizer:
             queries: M query sentences.
 
         Returns:
-            float32 [M, L, L]: sigmoid probabilities of the full fine head (no pruning),
-            NaN where (i, j) is not a candidate moment.
+            float32 [M, L, L]: the fine score the exported search ranks by, as a
+            probability, on every candidate (no pruning); NaN where (i, j) is not a
+            candidate moment.
         """
         features, duration, queries = check_request(
             features, duration, queries, feature_dim=self.feature_dim

@@ -104,7 +104,7 @@ def serving_functions(model, config: Config, text_endpoints: bool = True) -> dic
             features, queries = tf.identity(features), tf.identity(queries)
         token_ids, padding_mask = tokenizer(queries)
         return {
-            "fine_scores": model.confidence_maps(features, token_ids, padding_mask, normalize),
+            "fine_scores": model.confidence_maps(features, token_ids, padding_mask, normalize, **options),
             "candidate_mask": tf.constant(np.asarray(model.candidate_mask, dtype=np.int32)),
         }
 

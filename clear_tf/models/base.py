@@ -165,9 +165,21 @@ class MomentLocalizer(keras.Model):
         """
         raise NotImplementedError
 
-    def score_maps(self, video, queries) -> tf.Tensor:
-        """Confidence in [0, 1] of every cell [M, L, L] (0 outside the candidates)."""
+    # The inference options (``localize``'s keyword arguments) that also shape
+    # ``score_maps``: the export's map signature and ``confidence_maps`` pass these on, so
+    # that the maps show the score the search ranks by.
+    MAP_OPTIONS: tuple[str, ...] = ()
+
+    def score_maps(self, video, queries, **options) -> tf.Tensor:
+        """Confidence in [0, 1] of every cell [M, L, L] (0 outside the candidates).
+
+        ``options``: values of ``MAP_OPTIONS`` (none for most models).
+        """
         raise NotImplementedError
+
+    def map_options(self, options: dict) -> dict:
+        """The entries of inference ``options`` that ``score_maps`` takes."""
+        return {name: options[name] for name in self.MAP_OPTIONS if name in options}
 
     def localize(
         self,
@@ -261,10 +273,16 @@ class MomentLocalizer(keras.Model):
         results["scored_fraction"] = scored
         return results
 
-    def confidence_maps(self, features, token_ids, padding_mask, normalize_features: bool = False):
-        """``score_maps`` of one video [N', D] for M queries: float32 [M, L, L]."""
+    def confidence_maps(
+        self, features, token_ids, padding_mask, normalize_features: bool = False, **options
+    ):
+        """``score_maps`` of one video [N', D] for M queries: float32 [M, L, L].
+
+        ``options``: inference options as ``localize`` takes them; those in
+        ``MAP_OPTIONS`` reach ``score_maps``, the rest (the search's) do not shape a map.
+        """
         video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
-        return self.score_maps(video, self.encode_queries(token_ids, padding_mask))
+        return self.score_maps(video, self.encode_queries(token_ids, padding_mask), **self.map_options(options))
 
     # === Reporting ===
 

@@ -7,7 +7,9 @@ import tensorflow as tf
 from clear_tf.export import InvalidRequestError, Localizer
 from clear_tf.export import saved_model as export_lib
 
-from tiny_export import DURATION, FEATURE_DIM, MAX_QUERY_TOKENS, QUERIES, TOP_K, video_features
+from tiny_export import (
+    DURATION, FEATURE_DIM, MAX_QUERY_TOKENS, QUERIES, TOP_K, picked_fine_probabilities, video_features,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +56,7 @@ def test_top_k_truncates_and_is_bounded_by_the_export(localizer):
             localizer.localize(features, DURATION, QUERIES, top_k=bad)
 
 
-def test_confidence_maps_are_the_fine_probabilities(localizer, model, config):
-    from clear_tf.data.resample import resample_features
+def test_confidence_maps_are_the_picked_fine_probabilities(localizer, model, config):
     from clear_tf.data.query_tokenizer import QueryTokenizer
 
     features = video_features()
@@ -65,12 +66,8 @@ def test_confidence_maps_are_the_fine_probabilities(localizer, model, config):
     assert np.isnan(maps[:, ~candidates]).all() and np.isfinite(maps[:, candidates]).all()
 
     token_ids, padding_mask = QueryTokenizer(config.model.text_preset, MAX_QUERY_TOKENS)(tf.constant(QUERIES))
-    units = resample_features(tf.constant(features), config.data.num_pre_clips)
-    logits = model(
-        {"features": units[None], "token_ids": token_ids[None], "padding_mask": padding_mask[None]},
-        training=False,
-    )["fine_logits"][0]
-    np.testing.assert_allclose(maps[:, candidates], tf.sigmoid(logits).numpy()[:, candidates], atol=1e-5)
+    expected = picked_fine_probabilities(model, config, features, token_ids, padding_mask)
+    np.testing.assert_allclose(maps[:, candidates], expected[:, candidates], atol=1e-5)
 
 
 BAD_REQUESTS = [

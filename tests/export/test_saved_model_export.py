@@ -19,7 +19,9 @@ from clear_tf.export import (
     resolve_version,
 )
 
-from tiny_export import DURATION, FEATURE_DIM, MAX_QUERY_TOKENS, QUERIES, TOP_K, run_python, video_features
+from tiny_export import (
+    DURATION, FEATURE_DIM, MAX_QUERY_TOKENS, QUERIES, TOP_K, picked_fine_probabilities, run_python, video_features,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -152,7 +154,7 @@ def test_layout_and_metadata(export_base, saved_model_dir, model):
     assert metadata["inference"] == {
         "method": "clear", "tree": "binary", "mu": -0.1, "rho": 0.1, "descend_when": "both",
         "min_kept_share": 0.1, "coarse_peaks": 5,
-        "coarse_peak_iou": 0.4, "refine_straddling": False, "evidence_threshold": None, "fine_mlp_weight": 1.0,
+        "coarse_peak_iou": 0.4, "refine_straddling": False, "evidence_threshold": 1.0, "fine_mlp_weight": 0.5,
         "nms_threshold": 0.4, "top_k": TOP_K,
     }
     assert metadata["model"] == "clear"
@@ -160,13 +162,14 @@ def test_layout_and_metadata(export_base, saved_model_dir, model):
     assert (metadata["feature_encoder"], metadata["feature_attributes"]) == ("", {})
     assert set(metadata["signatures"]) == {"serving_default", "localize_text", "confidence_maps", "query_lengths"}
     assert metadata["config"]["model"]["hidden_dim"] == 16
-    # Each weight is stored once (keras-team/keras#23553 stores them twice after track()).
+    # Each weight the endpoints use is stored once (keras-team/keras#23553 stores them
+    # twice after track()); the learned τ is not used: the export's τ is the picked one.
     reader = tf.train.load_checkpoint(os.path.join(saved_model_dir, "variables", "variables"))
     stored = sum(
         int(np.prod(shape)) for key, shape in reader.get_variable_to_shape_map().items()
         if key != "_CHECKPOINTABLE_OBJECT_GRAPH"
     )
-    assert stored == model.count_params()
+    assert stored == model.count_params() - int(np.size(model.clip_evidence.threshold))
 
 
 def test_saved_model_cli_show_lists_the_documented_signatures(saved_model_dir):
@@ -217,23 +220,11 @@ def test_fresh_process_matches_the_keras_model(saved_model_dir, model, config, t
         assert_same_moments({k: served[f"{prefix}_{k}"] for k in expected}, expected)
     assert served["numeric_score"].shape == (len(QUERIES), TOP_K)
 
-    # The full Keras model on the resampled features gives the unpruned fine map.
-    from clear_tf.data.resample import resample_features
-
-    units = resample_features(tf.constant(features), config.data.num_pre_clips)
-    logits = model(
-        {
-            "features": units[None],
-            "token_ids": tf.constant(token_ids[None]),
-            "padding_mask": tf.constant(padding_mask[None]),
-        },
-        training=False,
-    )["fine_logits"][0].numpy()
+    # The Keras model's fine score at the exported options, on every cell (no pruning).
+    expected_maps = picked_fine_probabilities(model, config, features, token_ids, padding_mask)
     candidates = np.asarray(model.candidate_mask)
     np.testing.assert_array_equal(served["maps_candidate_mask"], candidates.astype(np.int32))
-    np.testing.assert_allclose(
-        served["maps_fine_scores"], np.where(candidates, tf.sigmoid(logits).numpy(), 0.0), atol=1e-5
-    )
+    np.testing.assert_allclose(served["maps_fine_scores"], np.where(candidates, expected_maps, 0.0), atol=1e-5)
 
 
 def test_serving_default_needs_core_tensorflow_ops_only(saved_model_dir):

@@ -28,6 +28,9 @@ def tiny_config():
     # The TACoS flagfiles' fine head: the export must carry its clip evidence, which the
     # pruned search adds at the kept cells only.
     config.model.fine_clip_evidence = True
+    # A fine score picked on val (not the trained logit): every signature must serve it.
+    config.model.evidence_threshold = "1"
+    config.model.fine_mlp_weight = 0.5
     config.inference.top_k = TOP_K
     config.inference.nms_threshold = 0.4
     return config
@@ -44,3 +47,19 @@ def run_python(code: str, *args: str, timeout: int = 120) -> subprocess.Complete
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def picked_fine_probabilities(model, config, features, token_ids, padding_mask) -> np.ndarray:
+    """sigmoid of the fine score the export is configured with, on every cell [M, L, L]."""
+    import tensorflow as tf
+
+    from clear_tf.data.resample import resample_features
+    from clear_tf.models.clear import search
+
+    units = resample_features(tf.constant(features), config.data.num_pre_clips)
+    video = model.encode_video(units)
+    queries = model.encode_queries(tf.constant(token_ids), tf.constant(padding_mask, tf.bool))
+    logits = search.full_fine_logits(
+        model, video, queries, float(config.model.evidence_threshold), config.model.fine_mlp_weight
+    )
+    return tf.sigmoid(logits).numpy()

@@ -506,9 +506,15 @@ class CLEAR(TwoTowerLocalizer):
     def score_candidates(self, video, queries, *, method: str, **options):
         return search.score_candidates(self, video, queries, method=method, **options)
 
-    def score_maps(self, video, queries):
-        """The fine head's probability of every cell [M, L, L] (0 outside the candidates)."""
-        scores = tf.sigmoid(search.full_fine_logits(self, video, queries))
+    MAP_OPTIONS = search.FINE_SCORE_OPTIONS
+
+    def score_maps(self, video, queries, evidence_threshold=None, fine_mlp_weight=1.0):
+        """The fine probability of every cell [M, L, L] (0 outside the candidates).
+
+        With the clip evidence, the fine score at ``evidence_threshold`` and
+        ``fine_mlp_weight`` (``search.full_fine_logits``); the defaults give the trained logit.
+        """
+        scores = tf.sigmoid(search.full_fine_logits(self, video, queries, evidence_threshold, fine_mlp_weight))
         return tf.where(self.valid_candidates(tf.shape(queries)[0]), scores, tf.zeros_like(scores))
 
     def model_stats(self, num_tokens: int = 32) -> dict:

@@ -182,6 +182,26 @@ def test_fine_clip_evidence_adds_to_the_fine_logit_and_round_trips(backbone, tmp
     np.testing.assert_allclose(reloaded(inputs)["fine_logits"], outputs["fine_logits"], rtol=1e-5, atol=1e-5)
 
 
+def test_confidence_maps_show_the_fine_score_the_search_ranks_by(backbone):
+    from clear_tf.models.clear import search
+
+    model = CLEAR(backbone, **TINY, moment_pooling="scaled_sum", fine_clip_evidence=True)
+    inputs = make_inputs()
+    features, token_ids = inputs["features"][0], inputs["token_ids"][0]
+    padding_mask = inputs["padding_mask"][0].astype(bool)
+    # Inference options as the export passes them: the search's do not shape a map.
+    picked = {"method": "clear", "mu": -0.5, "evidence_threshold": 1.0, "fine_mlp_weight": 0.0}
+    maps = np.asarray(model.confidence_maps(features, token_ids, padding_mask, **picked))
+    video = model.encode_video(features)
+    queries = model.encode_queries(token_ids, padding_mask)
+    evidence = np.asarray(search.clip_evidence_map(model, video, queries, 1.0))
+    valid = moments.valid_mask(CLIPS)
+    np.testing.assert_allclose(maps[:, valid], 1 / (1 + np.exp(-evidence[:, valid])), rtol=1e-4, atol=1e-5)
+    assert np.all(maps[:, ~valid] == 0)
+    trained = np.asarray(model.confidence_maps(features, token_ids, padding_mask))
+    assert not np.allclose(trained[:, valid], maps[:, valid], atol=1e-3)
+
+
 def test_linear_query_and_feature_dropout_round_trip(backbone, tmp_path):
     model = CLEAR(backbone, **TINY, use_tcn=False, query_activation="linear", feature_dropout=0.5)
     inputs = make_inputs()
