@@ -54,6 +54,7 @@ def serving_functions(model, config: Config, text_endpoints: bool = True) -> dic
     Every function checks its inputs in the graph (``clear_tf.export.checks``).
     """
     options = inference_options(model, config)
+    map_options = model.map_options(options)
     normalize = bool(config.data.normalize_features)
     features_spec = tf.TensorSpec([None, model.feature_dim], tf.float32, name="features")
     duration_spec = tf.TensorSpec([], tf.float32, name="duration")
@@ -104,7 +105,7 @@ def serving_functions(model, config: Config, text_endpoints: bool = True) -> dic
             features, queries = tf.identity(features), tf.identity(queries)
         token_ids, padding_mask = tokenizer(queries)
         return {
-            "fine_scores": model.confidence_maps(features, token_ids, padding_mask, normalize, **options),
+            "fine_scores": model.confidence_maps(features, token_ids, padding_mask, normalize, **map_options),
             "candidate_mask": tf.constant(np.asarray(model.candidate_mask, dtype=np.int32)),
         }
 

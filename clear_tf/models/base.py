@@ -166,7 +166,7 @@ class MomentLocalizer(keras.Model):
         raise NotImplementedError
 
     # The inference options (``localize``'s keyword arguments) that also shape
-    # ``score_maps``: the export's map signature and ``confidence_maps`` pass these on, so
+    # ``score_maps``: the export's map signature passes these on (``map_options``), so
     # that the maps show the score the search ranks by.
     MAP_OPTIONS: tuple[str, ...] = ()
 
@@ -274,15 +274,14 @@ class MomentLocalizer(keras.Model):
         return results
 
     def confidence_maps(
-        self, features, token_ids, padding_mask, normalize_features: bool = False, **options
+        self, features, token_ids, padding_mask, normalize_features: bool = False, **map_options
     ):
         """``score_maps`` of one video [N', D] for M queries: float32 [M, L, L].
 
-        ``options``: inference options as ``localize`` takes them; those in
-        ``MAP_OPTIONS`` reach ``score_maps``, the rest (the search's) do not shape a map.
+        ``map_options``: values of ``MAP_OPTIONS`` (``map_options(inference options)``).
         """
         video = self.encode_video(prepare_features(features, self.num_pre_clips, normalize_features))
-        return self.score_maps(video, self.encode_queries(token_ids, padding_mask), **self.map_options(options))
+        return self.score_maps(video, self.encode_queries(token_ids, padding_mask), **map_options)
 
     # === Reporting ===
 

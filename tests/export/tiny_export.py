@@ -59,7 +59,8 @@ def picked_fine_probabilities(model, config, features, token_ids, padding_mask) 
     units = resample_features(tf.constant(features), config.data.num_pre_clips)
     video = model.encode_video(units)
     queries = model.encode_queries(tf.constant(token_ids), tf.constant(padding_mask, tf.bool))
+    options = type(model).search_options(config.model)  # the flag values parsed as the export does
     logits = search.full_fine_logits(
-        model, video, queries, float(config.model.evidence_threshold), config.model.fine_mlp_weight
+        model, video, queries, options["evidence_threshold"], options["fine_mlp_weight"]
     )
     return tf.sigmoid(logits).numpy()

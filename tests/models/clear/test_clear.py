@@ -189,9 +189,10 @@ def test_confidence_maps_show_the_fine_score_the_search_ranks_by(backbone):
     inputs = make_inputs()
     features, token_ids = inputs["features"][0], inputs["token_ids"][0]
     padding_mask = inputs["padding_mask"][0].astype(bool)
-    # Inference options as the export passes them: the search's do not shape a map.
+    # Inference options as the export has them: the search's do not shape a map.
     picked = {"method": "clear", "mu": -0.5, "evidence_threshold": 1.0, "fine_mlp_weight": 0.0}
-    maps = np.asarray(model.confidence_maps(features, token_ids, padding_mask, **picked))
+    assert model.map_options(picked) == {"evidence_threshold": 1.0, "fine_mlp_weight": 0.0}
+    maps = np.asarray(model.confidence_maps(features, token_ids, padding_mask, **model.map_options(picked)))
     video = model.encode_video(features)
     queries = model.encode_queries(token_ids, padding_mask)
     evidence = np.asarray(search.clip_evidence_map(model, video, queries, 1.0))
