@@ -40,6 +40,15 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     ``evaluate_videos`` (every call encodes every video and query again, as tuning did
     before ``split_evaluator``) against the whole grid through ``split_evaluator``
     (encoded once), and the picked point's val metrics by both paths.
+``peak_iou``
+    On one or more runs (``--run_dir`` a comma list, one per seed): the default search
+    (the run's config, its picked options) with the coarse peaks made distinct at each
+    ``--coarse_peak_iou`` of ``--peak_iou_grid``, every R@n,IoU=m on val and test beside
+    the query-blind prior's and CLEAR-F's. The peaks are most of what the search returns
+    at a small budget, so their NMS threshold trades R@5 at low IoU (peaks spread over
+    the video) against R@5 at high IoU (peaks near the best one). Chosen on val: the
+    setting whose smallest margin over the prior (over every R@n,IoU=m), averaged over
+    the runs, is largest; test reported beside it.
 ``nms_ties``
     On one trained run: the exact NMS rule (overlaps on clip indices) against the
     former float32 rule (IoU of the segments in seconds, ``tf.image.non_max_suppression``)
@@ -451,6 +460,85 @@ def study_nms_ties(run_dir: str) -> str:
     )
 
 
+# --coarse_peak_iou values of --study=peak_iou.
+PEAK_IOU_GRID = (0.3, 0.4, 0.5)
+
+
+def smallest_margin(metrics: dict, prior: dict) -> float:
+    """The smallest ``metrics[name] - prior[name]`` over the prior's R@n,IoU=m (percent points).
+
+    >>> smallest_margin({"R@1,IoU=0.5": 50.0, "R@5,IoU=0.5": 80.0, "mIoU": 40.0},
+    ...                 {"R@1,IoU=0.5": 30.0, "R@5,IoU=0.5": 78.0, "mIoU": 30.0})
+    2.0
+    """
+    names = [name for name in prior if name.startswith("R@")]
+    if not names:
+        raise ValueError("the prior has no R@n,IoU=m metric")
+    return min(float(metrics[name]) - float(prior[name]) for name in names)
+
+
+def study_peak_iou(run_dirs: list[str], grid=PEAK_IOU_GRID) -> str:
+    """The coarse peaks' NMS threshold against the prior, on one run per seed; a Markdown report."""
+    from clear_tf.evaluation import prepare_videos, prior_baseline_metrics, split_evaluator
+    from clear_tf.models import load_model
+    from clear_tf.run_dir import RunDir, load_config
+
+    tables = {"val": {}, "test": {}}
+    margins = {iou: {"val": [], "test": []} for iou in grid}
+    for run_dir in run_dirs:
+        run = RunDir(run_dir)
+        config = load_config(run)
+        model = load_model(run.best_model)
+        options = type(model).search_options(config.model)
+        for split, rows in tables.items():
+            videos = prepare_videos(config, getattr(config.data, f"{split}_split"))
+            evaluate = split_evaluator(model, videos, config)
+            prior = prior_baseline_metrics(config, videos)
+            names = [name for name in prior if name.startswith("R@")]
+            rows[f"{run_dir}: query-blind prior"] = {name: f"{prior[name]:.2f}" for name in names}
+            rows[f"{run_dir}: CLEAR-F"] = _metric_row(evaluate("clear_f").metrics, names, prior)
+            for iou in grid:
+                result = evaluate("clear", **{**options, "coarse_peak_iou": iou})
+                margins[iou][split].append(smallest_margin(result.metrics, prior))
+                rows[f"{run_dir}: CLEAR, coarse_peak_iou = {iou:g}"] = {
+                    **_metric_row(result.metrics, names, prior),
+                    "scored %": f"{100 * result.scored_fraction:.1f}",
+                }
+            print(f"{run_dir} {split}: done", flush=True)
+    chosen = max(grid, key=lambda iou: statistics.mean(margins[iou]["val"]))
+    summary = {
+        f"coarse_peak_iou = {iou:g}": {
+            "val smallest margin over the prior (mean ± sd)": _mean_spread(margins[iou]["val"]),
+            "val per run": ", ".join(f"{v:+.2f}" for v in margins[iou]["val"]),
+            "test smallest margin (mean ± sd)": _mean_spread(margins[iou]["test"]),
+            "test per run": ", ".join(f"{v:+.2f}" for v in margins[iou]["test"]),
+        }
+        for iou in grid
+    }
+    return (
+        f"## The coarse peaks' NMS threshold on {len(run_dirs)} run(s)\n\n"
+        f"{_environment()}. The default search of each run (its config and picked options) "
+        f"with `--coarse_peak_iou` varied; margins are CLEAR − prior in points, the smallest "
+        f"over every R@n,IoU=m; chosen on val: coarse_peak_iou = {chosen:g} (largest mean "
+        f"smallest margin).\n\n" + _table(summary)
+        + "\n\n### val\n\n" + _table(_pad_rows(tables["val"]))
+        + "\n\n### test\n\n" + _table(_pad_rows(tables["test"]))
+    )
+
+
+def _metric_row(metrics: dict, names: list[str], prior: dict) -> dict:
+    return {
+        **{name: f"{metrics[name]:.2f}" for name in names},
+        "smallest margin": f"{smallest_margin(metrics, prior):+.2f}",
+    }
+
+
+def _pad_rows(rows: dict) -> dict:
+    """Rows with the columns of the widest row, '–' where a row has none."""
+    columns = list(max(rows.values(), key=len))
+    return {name: {column: row.get(column, "–") for column in columns} for name, row in rows.items()}
+
+
 def _search_row(val_result, test_result) -> dict:
     return {
         f"val {METRIC}": f"{val_result.metrics[METRIC]:.2f}",
@@ -464,13 +552,16 @@ def _search_row(val_result, test_result) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "fine_score", "tuning_cost", "nms_ties"), required=True)
-    parser.add_argument("--run_dir", default="runs/demo", help="Trained run for every study but coarse_weight.")
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "fine_score", "tuning_cost", "nms_ties", "peak_iou"), required=True)
+    parser.add_argument("--run_dir", default="runs/demo",
+                        help="Trained run for every study but coarse_weight (peak_iou: a comma list, one per seed).")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
     parser.add_argument("--budget_grid", default="",
                         help="--study=budget: share:peaks pairs, e.g. 0.05:0,0:5 (default: the built-in grid).")
+    parser.add_argument("--peak_iou_grid", default=",".join(f"{v:g}" for v in PEAK_IOU_GRID),
+                        help="--study=peak_iou: the --coarse_peak_iou values, comma-separated.")
     parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                         help="--study=search: pick μ, ρ on val per reading of line 8 (else the config's).")
     args = parser.parse_args()
@@ -488,6 +579,8 @@ def main():
         report = study_fine_score(args.run_dir)
     elif args.study == "tuning_cost":
         report = study_tuning_cost(args.run_dir)
+    elif args.study == "peak_iou":
+        report = study_peak_iou(args.run_dir.split(","), [float(v) for v in args.peak_iou_grid.split(",")])
     else:
         report = study_nms_ties(args.run_dir)
     os.makedirs(RESULTS_DIR, exist_ok=True)
