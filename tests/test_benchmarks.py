@@ -351,3 +351,13 @@ def test_objective_learnability_names_a_flagfile_without_sentence_vectors(tmp_pa
     assert done.returncode == 2, done.stderr[-2000:]
     assert "--objectives=clip: the matcher reads precomputed sentence vectors" in done.stderr
     assert not (tmp_path / "out.md").exists()
+
+
+def test_clear_choices_smallest_margin_is_the_worst_recall_over_the_prior():
+    import clear_choices
+
+    prior = {"R@1,IoU=0.3": 40.0, "R@5,IoU=0.3": 88.0, "R@5,IoU=0.7": 30.0, "mIoU": 29.0}
+    metrics = {"R@1,IoU=0.3": 70.0, "R@5,IoU=0.3": 87.5, "R@5,IoU=0.7": 70.0, "mIoU": 10.0}
+    assert clear_choices.smallest_margin(metrics, prior) == -0.5  # mIoU is not a recall
+    with pytest.raises(ValueError, match="no R@n,IoU=m"):
+        clear_choices.smallest_margin(metrics, {"mIoU": 1.0})
