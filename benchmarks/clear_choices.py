@@ -17,12 +17,16 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     binary tree's depth (P, deeper, down to one-clip nodes); both trees without the
     search's budget (``budget`` measures it). Chosen on val, reported on test.
 ``budget``
-    On one trained run: the search's budget over a grid of (``--min_kept_share``,
-    ``--coarse_peaks``) pairs (the node topped up with the candidates of highest coarse
-    score and with the best distinct coarse moments), each with and without
-    ``--refine_straddling``, for the binary tree (default depth), beside CLEAR-F and CLEAR-C. Chosen on val: of the settings whose R@1 and R@5
-    (IoU 0.5) are both within 1 point of CLEAR-F's while the fine head scores at most
-    25% of the candidates, the one that scores fewest; test reported beside it.
+    On one trained run, or one run per seed (``--run_dir`` a comma list): the search's
+    budget over a grid of (``--min_kept_share``, ``--coarse_peaks``, ``--coarse_peak_iou``)
+    points (the node topped up with the candidates of highest coarse score and with the
+    best coarse moments that survive NMS at the peak IoU: the lower it is, the more the
+    peaks spread over the video), each with and without ``--refine_straddling``, for the
+    binary tree (default depth), beside CLEAR-F, CLEAR-C and the query-blind prior.
+    Chosen on val: of the settings whose R@1 and R@5 (IoU 0.5) are both within 1 point of
+    CLEAR-F's on every run while the fine head scores at most 25% of the candidates (and,
+    with ``--min_prior_margin``, every R@n,IoU=m beats the prior by that much), the one
+    that scores fewest; test reported beside it.
 ``fine_parts``
     On one run trained with ``--fine_clip_evidence``: val R@1 of the top candidate by the
     fine logit, by each of its two parts alone (the MLP on q ⊙ J, the clip evidence with
@@ -40,15 +44,6 @@ Studies (each writes ``benchmarks/results/clear_choices_<study>.md``):
     ``evaluate_videos`` (every call encodes every video and query again, as tuning did
     before ``split_evaluator``) against the whole grid through ``split_evaluator``
     (encoded once), and the picked point's val metrics by both paths.
-``peak_iou``
-    On one or more runs (``--run_dir`` a comma list, one per seed): the default search
-    (the run's config, its picked options) with the coarse peaks made distinct at each
-    ``--coarse_peak_iou`` of ``--peak_iou_grid``, every R@n,IoU=m on val and test beside
-    the query-blind prior's and CLEAR-F's. The peaks are most of what the search returns
-    at a small budget, so their NMS threshold trades R@5 at low IoU (peaks spread over
-    the video) against R@5 at high IoU (peaks near the best one). Chosen on val: the
-    setting whose smallest margin over the prior (over every R@n,IoU=m), averaged over
-    the runs, is largest; test reported beside it.
 ``nms_ties``
     On one trained run: the exact NMS rule (overlaps on clip indices) against the
     former float32 rule (IoU of the segments in seconds, ``tf.image.non_max_suppression``)
@@ -184,56 +179,159 @@ def study_search(run_dir: str, tune: bool = True) -> str:
     )
 
 
-# (min_kept_share, coarse_peaks) pairs of the budget study (each with and without
-# --refine_straddling).
+# (min_kept_share, coarse_peaks) pairs of the budget study; the coarse peaks are made
+# distinct at the protocol's NMS threshold unless a grid point names its own.
 BUDGET_GRID = ((0.0, 0), (0.05, 0), (0.1, 0), (0.15, 0), (0.2, 0), (0.25, 0), (0.0, 5), (0.0, 10), (0.05, 5), (0.1, 5))
 BUDGET_MAX_SCORED = 0.25
 R5 = "R@5,IoU=0.5"
 
 
-def study_budget(run_dir: str, grid=BUDGET_GRID) -> str:
-    """The binary tree's budget on one run, chosen on val; a Markdown report."""
-    from clear_tf.evaluation import prepare_videos, split_evaluator
+def parse_budget_grid(text: str) -> list[tuple]:
+    """``share:peaks[:peak_iou],...`` → [(share, peaks, peak_iou or None)].
+
+    >>> parse_budget_grid("0.05:5,0.1:5:0.3")
+    [(0.05, 5, None), (0.1, 5, 0.3)]
+    """
+    grid = []
+    for item in text.split(","):
+        parts = item.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"--budget_grid: {item!r} is not share:peaks or share:peaks:peak_iou")
+        try:
+            grid.append((float(parts[0]), int(parts[1]), float(parts[2]) if len(parts) == 3 else None))
+        except ValueError:
+            raise ValueError(f"--budget_grid: {item!r} has a value that is not a number") from None
+    return grid
+
+
+def smallest_margin(metrics: dict, prior: dict) -> float:
+    """The smallest ``metrics[name] - prior[name]`` over the prior's R@n,IoU=m (points).
+
+    >>> smallest_margin({"R@1,IoU=0.5": 50.0, "R@5,IoU=0.5": 80.0, "mIoU": 40.0},
+    ...                 {"R@1,IoU=0.5": 30.0, "R@5,IoU=0.5": 78.0, "mIoU": 30.0})
+    2.0
+    """
+    names = [name for name in prior if name.startswith("R@")]
+    if not names:
+        raise ValueError("the prior has no R@n,IoU=m metric")
+    return min(float(metrics[name]) - float(prior[name]) for name in names)
+
+
+def study_budget(run_dirs: list[str], grid=BUDGET_GRID, refine=(False, True), min_prior_margin=None) -> str:
+    """The binary tree's budget on one run or one run per seed, chosen on val; a Markdown report.
+
+    A setting is eligible when, on the val split of every run, its R@1 and R@5 (IoU 0.5)
+    are within 1 point of CLEAR-F's, the fine head scores at most ``BUDGET_MAX_SCORED``
+    and (with ``min_prior_margin``) every R@n,IoU=m beats the query-blind prior's by at
+    least that many points; of those, the one that scores fewest is chosen. The chosen
+    setting's every R@n,IoU=m follows, run by run, beside the prior's and CLEAR-F's.
+    """
+    from clear_tf.evaluation import prepare_videos, prior_baseline_metrics, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.run_dir import RunDir, load_config
 
-    run = RunDir(run_dir)
-    config = load_config(run)
-    model = load_model(run.best_model)
-    # Each split encoded once for the whole grid (no R_T is reported here).
-    evaluate_val = split_evaluator(model, prepare_videos(config, config.data.val_split), config)
-    evaluate_test = split_evaluator(model, prepare_videos(config, config.data.test_split), config)
-    reference = {"val": evaluate_val("clear_f"), "test": evaluate_test("clear_f")}
-    rows, eligible = {}, []
-    for (share, peaks), refine in itertools.product(grid, (False, True)):
-        options = {
-            "tree": "binary", "min_kept_share": share, "coarse_peaks": peaks,
-            "coarse_peak_iou": config.inference.nms_threshold, "refine_straddling": refine,
-        }
-        val_result = evaluate_val("clear", **options)
-        test_result = evaluate_test("clear", **options)
-        name = f"binary tree{', refined' if refine else ''}, min_kept_share = {share:g}, coarse_peaks = {peaks}"
-        rows[name] = _search_row(val_result, test_result)
+    rows, results, settings, references = {}, {}, {}, {}
+    for run_dir in run_dirs:
+        run = RunDir(run_dir)
+        config = load_config(run)
+        model = load_model(run.best_model)
+        reference = {}
+        for split in ("val", "test"):
+            # Each split encoded once for the whole grid (no R_T is reported here).
+            videos = prepare_videos(config, getattr(config.data, f"{split}_split"))
+            evaluate = split_evaluator(model, videos, config)
+            reference[split] = {
+                "evaluate": evaluate,
+                "prior": prior_baseline_metrics(config, videos),
+                "CLEAR-F (no pruning)": evaluate("clear_f"),
+                "CLEAR-C (coarse only)": evaluate("clear_c"),
+            }
+        references[run_dir] = reference
+        for (share, peaks, peak_iou), refined in itertools.product(grid, refine):
+            peak_iou = config.inference.nms_threshold if peak_iou is None else peak_iou
+            name = (
+                f"binary tree{', refined' if refined else ''}, min_kept_share = {share:g}, "
+                f"coarse_peaks = {peaks}" + (f", coarse_peak_iou = {peak_iou:g}" if peaks else "")
+            )
+            settings[name] = {
+                "tree": "binary", "min_kept_share": share, "coarse_peaks": peaks,
+                "coarse_peak_iou": peak_iou, "refine_straddling": refined,
+            }
+            split_results = {split: reference[split]["evaluate"]("clear", **settings[name]) for split in reference}
+            results[run_dir, name] = split_results
+            rows[_run_row_name(run_dirs, run_dir, name)] = _budget_row(split_results, reference)
+            print(f"{run_dir}: {name}: {rows[_run_row_name(run_dirs, run_dir, name)]}", flush=True)
+        for name in ("CLEAR-F (no pruning)", "CLEAR-C (coarse only)"):
+            rows[_run_row_name(run_dirs, run_dir, name)] = _budget_row(
+                {split: reference[split][name] for split in reference}, reference
+            )
+
+    def eligible_on(run_dir: str, name: str) -> bool:
+        result, reference = results[run_dir, name]["val"], references[run_dir]["val"]
         close = all(
-            val_result.metrics[metric] >= reference["val"].metrics[metric] - 1.0 for metric in (METRIC, R5)
+            result.metrics[metric] >= reference["CLEAR-F (no pruning)"].metrics[metric] - 1.0
+            for metric in (METRIC, R5)
         )
-        if close and val_result.scored_fraction <= BUDGET_MAX_SCORED:
-            eligible.append((val_result.scored_fraction, name))
-        print(f"{name}: {rows[name]}", flush=True)
-    rows["CLEAR-F (no pruning)"] = _search_row(reference["val"], reference["test"])
-    rows["CLEAR-C (coarse only)"] = _search_row(evaluate_val("clear_c"), evaluate_test("clear_c"))
-    chosen = (
-        f"chosen on val: {min(eligible)[1]} (of the settings within 1 point of CLEAR-F at R@1 and "
-        f"R@5, IoU 0.5, scoring <= {BUDGET_MAX_SCORED:.0%}, the one that scores fewest)"
-        if eligible
-        else "no setting of the grid is within 1 point of CLEAR-F at both R@1 and R@5 on val at "
-        f"<= {BUDGET_MAX_SCORED:.0%} scored"
+        beats_prior = min_prior_margin is None or smallest_margin(result.metrics, reference["prior"]) >= min_prior_margin
+        return close and beats_prior and result.scored_fraction <= BUDGET_MAX_SCORED
+
+    eligible = [
+        (statistics.mean(results[run_dir, name]["val"].scored_fraction for run_dir in run_dirs), name)
+        for name in settings
+        if all(eligible_on(run_dir, name) for run_dir in run_dirs)
+    ]
+    rule = f"within 1 point of CLEAR-F at R@1 and R@5, IoU 0.5, scoring <= {BUDGET_MAX_SCORED:.0%}" + (
+        f", every R@n,IoU=m >= the prior + {min_prior_margin:g}" if min_prior_margin is not None else ""
     )
+    runs = "every run's val" if len(run_dirs) > 1 else "val"
+    if not eligible:
+        return (
+            _budget_header(run_dirs) + f"No setting of the grid is {rule} on {runs}.\n\n" + _table(rows)
+        )
+    chosen = min(eligible)[1]
     return (
-        f"## The search's budget on `{run_dir}` ({config.data.dataset}, L = {model.num_clips})\n\n"
-        f"{_environment()}. Binary tree at its default depth; coarse peaks made distinct at "
-        f"the protocol's NMS threshold ({config.inference.nms_threshold}); {chosen}.\n\n" + _table(rows)
+        _budget_header(run_dirs)
+        + f"Chosen on {runs}: {chosen} (of the settings {rule}, the one that scores fewest).\n\n"
+        + _table(rows)
+        + f"\n\n### The chosen setting, every R@n,IoU=m\n\n"
+        + _table(_chosen_rows(run_dirs, results, references, chosen))
     )
+
+
+def _budget_header(run_dirs: list[str]) -> str:
+    return (
+        f"## The search's budget on {', '.join(f'`{run_dir}`' for run_dir in run_dirs)}\n\n"
+        f"{_environment()}. Binary tree at its default depth; margin: the smallest "
+        f"R@n,IoU=m − the query-blind prior's (points). "
+    )
+
+
+def _run_row_name(run_dirs: list[str], run_dir: str, name: str) -> str:
+    return name if len(run_dirs) == 1 else f"{run_dir}: {name}"
+
+
+def _budget_row(split_results: dict, reference: dict) -> dict:
+    row = {}
+    for split, result in split_results.items():
+        row[f"{split} {METRIC}"] = f"{result.metrics[METRIC]:.2f}"
+        row[f"{split} {R5}"] = f"{result.metrics[R5]:.2f}"
+        row[f"{split} margin"] = f"{smallest_margin(result.metrics, reference[split]['prior']):+.2f}"
+        row[f"{split} scored %"] = f"{100 * result.scored_fraction:.1f}"
+    return row
+
+
+def _chosen_rows(run_dirs, results, references, chosen: str) -> dict:
+    rows = {}
+    for run_dir, split in itertools.product(run_dirs, ("val", "test")):
+        reference = references[run_dir][split]
+        names = [name for name in reference["prior"] if name.startswith("R@")]
+        for label, metrics in (
+            ("query-blind prior", reference["prior"]),
+            ("CLEAR-F", reference["CLEAR-F (no pruning)"].metrics),
+            ("chosen", results[run_dir, chosen][split].metrics),
+        ):
+            rows[f"{run_dir} {split}: {label}"] = {name: f"{metrics[name]:.2f}" for name in names}
+    return rows
 
 
 def _clip_evidence_run(run_dir: str):
@@ -460,85 +558,6 @@ def study_nms_ties(run_dir: str) -> str:
     )
 
 
-# --coarse_peak_iou values of --study=peak_iou.
-PEAK_IOU_GRID = (0.3, 0.4, 0.5)
-
-
-def smallest_margin(metrics: dict, prior: dict) -> float:
-    """The smallest ``metrics[name] - prior[name]`` over the prior's R@n,IoU=m (percent points).
-
-    >>> smallest_margin({"R@1,IoU=0.5": 50.0, "R@5,IoU=0.5": 80.0, "mIoU": 40.0},
-    ...                 {"R@1,IoU=0.5": 30.0, "R@5,IoU=0.5": 78.0, "mIoU": 30.0})
-    2.0
-    """
-    names = [name for name in prior if name.startswith("R@")]
-    if not names:
-        raise ValueError("the prior has no R@n,IoU=m metric")
-    return min(float(metrics[name]) - float(prior[name]) for name in names)
-
-
-def study_peak_iou(run_dirs: list[str], grid=PEAK_IOU_GRID) -> str:
-    """The coarse peaks' NMS threshold against the prior, on one run per seed; a Markdown report."""
-    from clear_tf.evaluation import prepare_videos, prior_baseline_metrics, split_evaluator
-    from clear_tf.models import load_model
-    from clear_tf.run_dir import RunDir, load_config
-
-    tables = {"val": {}, "test": {}}
-    margins = {iou: {"val": [], "test": []} for iou in grid}
-    for run_dir in run_dirs:
-        run = RunDir(run_dir)
-        config = load_config(run)
-        model = load_model(run.best_model)
-        options = type(model).search_options(config.model)
-        for split, rows in tables.items():
-            videos = prepare_videos(config, getattr(config.data, f"{split}_split"))
-            evaluate = split_evaluator(model, videos, config)
-            prior = prior_baseline_metrics(config, videos)
-            names = [name for name in prior if name.startswith("R@")]
-            rows[f"{run_dir}: query-blind prior"] = {name: f"{prior[name]:.2f}" for name in names}
-            rows[f"{run_dir}: CLEAR-F"] = _metric_row(evaluate("clear_f").metrics, names, prior)
-            for iou in grid:
-                result = evaluate("clear", **{**options, "coarse_peak_iou": iou})
-                margins[iou][split].append(smallest_margin(result.metrics, prior))
-                rows[f"{run_dir}: CLEAR, coarse_peak_iou = {iou:g}"] = {
-                    **_metric_row(result.metrics, names, prior),
-                    "scored %": f"{100 * result.scored_fraction:.1f}",
-                }
-            print(f"{run_dir} {split}: done", flush=True)
-    chosen = max(grid, key=lambda iou: statistics.mean(margins[iou]["val"]))
-    summary = {
-        f"coarse_peak_iou = {iou:g}": {
-            "val smallest margin over the prior (mean ± sd)": _mean_spread(margins[iou]["val"]),
-            "val per run": ", ".join(f"{v:+.2f}" for v in margins[iou]["val"]),
-            "test smallest margin (mean ± sd)": _mean_spread(margins[iou]["test"]),
-            "test per run": ", ".join(f"{v:+.2f}" for v in margins[iou]["test"]),
-        }
-        for iou in grid
-    }
-    return (
-        f"## The coarse peaks' NMS threshold on {len(run_dirs)} run(s)\n\n"
-        f"{_environment()}. The default search of each run (its config and picked options) "
-        f"with `--coarse_peak_iou` varied; margins are CLEAR − prior in points, the smallest "
-        f"over every R@n,IoU=m; chosen on val: coarse_peak_iou = {chosen:g} (largest mean "
-        f"smallest margin).\n\n" + _table(summary)
-        + "\n\n### val\n\n" + _table(_pad_rows(tables["val"]))
-        + "\n\n### test\n\n" + _table(_pad_rows(tables["test"]))
-    )
-
-
-def _metric_row(metrics: dict, names: list[str], prior: dict) -> dict:
-    return {
-        **{name: f"{metrics[name]:.2f}" for name in names},
-        "smallest margin": f"{smallest_margin(metrics, prior):+.2f}",
-    }
-
-
-def _pad_rows(rows: dict) -> dict:
-    """Rows with the columns of the widest row, '–' where a row has none."""
-    columns = list(max(rows.values(), key=len))
-    return {name: {column: row.get(column, "–") for column in columns} for name, row in rows.items()}
-
-
 def _search_row(val_result, test_result) -> dict:
     return {
         f"val {METRIC}": f"{val_result.metrics[METRIC]:.2f}",
@@ -552,16 +571,19 @@ def _search_row(val_result, test_result) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "fine_score", "tuning_cost", "nms_ties", "peak_iou"), required=True)
+    parser.add_argument("--study", choices=("coarse_weight", "search", "budget", "fine_parts", "fine_score", "tuning_cost", "nms_ties"), required=True)
     parser.add_argument("--run_dir", default="runs/demo",
-                        help="Trained run for every study but coarse_weight (peak_iou: a comma list, one per seed).")
+                        help="Trained run for every study but coarse_weight (budget: a comma list, one run per seed).")
     parser.add_argument("--work_dir", default="/tmp/clear_choices", help="Run folders of --study=coarse_weight.")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of --study=coarse_weight.")
     parser.add_argument("--epochs", type=int, default=4, help="Epochs per run of --study=coarse_weight.")
     parser.add_argument("--budget_grid", default="",
-                        help="--study=budget: share:peaks pairs, e.g. 0.05:0,0:5 (default: the built-in grid).")
-    parser.add_argument("--peak_iou_grid", default=",".join(f"{v:g}" for v in PEAK_IOU_GRID),
-                        help="--study=peak_iou: the --coarse_peak_iou values, comma-separated.")
+                        help="--study=budget: share:peaks[:peak_iou] points, e.g. 0.05:0,0:5,0.1:5:0.3 (default: "
+                             "the built-in grid; peak_iou defaults to --nms_threshold).")
+    parser.add_argument("--refine", choices=("both", "yes", "no"), default="both",
+                        help="--study=budget: each point with and without --refine_straddling, or only with / without.")
+    parser.add_argument("--min_prior_margin", type=float, default=None,
+                        help="--study=budget: also require every R@n,IoU=m >= the query-blind prior's + this (points).")
     parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                         help="--study=search: pick μ, ρ on val per reading of line 8 (else the config's).")
     args = parser.parse_args()
@@ -570,17 +592,18 @@ def main():
     elif args.study == "search":
         report = study_search(args.run_dir, args.tune)
     elif args.study == "budget":
-        grid = [tuple(float(v) if i == 0 else int(v) for i, v in enumerate(pair.split(":")))
-                for pair in args.budget_grid.split(",")] if args.budget_grid else BUDGET_GRID
-        report = study_budget(args.run_dir, grid)
+        try:
+            grid = parse_budget_grid(args.budget_grid) if args.budget_grid else [(*pair, None) for pair in BUDGET_GRID]
+        except ValueError as error:
+            parser.error(str(error))
+        refine = {"both": (False, True), "yes": (True,), "no": (False,)}[args.refine]
+        report = study_budget(args.run_dir.split(","), grid, refine, args.min_prior_margin)
     elif args.study == "fine_parts":
         report = study_fine_parts(args.run_dir)
     elif args.study == "fine_score":
         report = study_fine_score(args.run_dir)
     elif args.study == "tuning_cost":
         report = study_tuning_cost(args.run_dir)
-    elif args.study == "peak_iou":
-        report = study_peak_iou(args.run_dir.split(","), [float(v) for v in args.peak_iou_grid.split(",")])
     else:
         report = study_nms_ties(args.run_dir)
     os.makedirs(RESULTS_DIR, exist_ok=True)

@@ -361,3 +361,13 @@ def test_clear_choices_smallest_margin_is_the_worst_recall_over_the_prior():
     assert clear_choices.smallest_margin(metrics, prior) == -0.5  # mIoU is not a recall
     with pytest.raises(ValueError, match="no R@n,IoU=m"):
         clear_choices.smallest_margin(metrics, {"mIoU": 1.0})
+
+
+def test_clear_choices_budget_grid_parses_points_and_names_a_bad_one():
+    import clear_choices
+
+    assert clear_choices.parse_budget_grid("0:5,0.1:5:0.4") == [(0.0, 5, None), (0.1, 5, 0.4)]
+    with pytest.raises(ValueError, match="'0.1' is not share:peaks"):
+        clear_choices.parse_budget_grid("0:5,0.1")
+    with pytest.raises(ValueError, match="'0.1:x' has a value that is not a number"):
+        clear_choices.parse_budget_grid("0.1:x")
