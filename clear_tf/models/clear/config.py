@@ -167,8 +167,10 @@ class ClearConfig(ModelConfig):
     )
     coarse_peak_iou: float = config_field(
         0.4,
-        "NMS threshold that makes the --coarse_peaks distinct (suppress when IoU > it; "
-        "use the protocol's --nms_threshold).",
+        "NMS threshold that makes the --coarse_peaks distinct (suppress when IoU > it). At "
+        "a small budget the peaks are most of what the search returns: below the protocol's "
+        "--nms_threshold they spread over the video, raising R@5 at low IoU and lowering it "
+        "at high IoU (benchmarks/clear_choices.py --study=budget picks it on val).",
     )
 
     def validate(self, config) -> None:
