@@ -217,7 +217,7 @@ def smallest_margin(metrics: dict, prior: dict) -> float:
     return min(float(metrics[name]) - float(prior[name]) for name in names)
 
 
-def study_budget(run_dirs: list[str], grid=BUDGET_GRID, refine=(False, True), min_prior_margin=None) -> str:
+def study_budget(run_dirs: list[str], grid=None, refine=(False, True), min_prior_margin=None) -> str:
     """The binary tree's budget on one run or one run per seed, chosen on val; a Markdown report.
 
     A setting is eligible when, on the val split of every run, its R@1 and R@5 (IoU 0.5)
@@ -225,7 +225,16 @@ def study_budget(run_dirs: list[str], grid=BUDGET_GRID, refine=(False, True), mi
     and (with ``min_prior_margin``) every R@n,IoU=m beats the query-blind prior's by at
     least that many points; of those, the one that scores fewest is chosen. The chosen
     setting's every R@n,IoU=m follows, run by run, beside the prior's and CLEAR-F's.
+
+    Args:
+        run_dirs: trained runs (one per seed).
+        grid: (share, peaks, peak_iou or None) points (``parse_budget_grid``); None:
+            ``BUDGET_GRID`` with the peaks at the protocol's NMS threshold.
+        refine: the ``--refine_straddling`` values tried at every point.
+        min_prior_margin: the points every R@n,IoU=m must beat the prior by (None: no
+            such condition).
     """
+    grid = [(*pair, None) for pair in BUDGET_GRID] if grid is None else grid
     from clear_tf.evaluation import prepare_videos, prior_baseline_metrics, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.run_dir import RunDir, load_config
@@ -247,6 +256,7 @@ def study_budget(run_dirs: list[str], grid=BUDGET_GRID, refine=(False, True), mi
                 "CLEAR-C (coarse only)": evaluate("clear_c"),
             }
         references[run_dir] = reference
+        described = f"{config.data.dataset}, L = {model.num_clips}"
         for (share, peaks, peak_iou), refined in itertools.product(grid, refine):
             peak_iou = config.inference.nms_threshold if peak_iou is None else peak_iou
             name = (
@@ -286,21 +296,21 @@ def study_budget(run_dirs: list[str], grid=BUDGET_GRID, refine=(False, True), mi
     runs = "every run's val" if len(run_dirs) > 1 else "val"
     if not eligible:
         return (
-            _budget_header(run_dirs) + f"No setting of the grid is {rule} on {runs}.\n\n" + _table(rows)
+            _budget_header(run_dirs, described) + f"No setting of the grid is {rule} on {runs}.\n\n" + _table(rows)
         )
     chosen = min(eligible)[1]
     return (
-        _budget_header(run_dirs)
+        _budget_header(run_dirs, described)
         + f"Chosen on {runs}: {chosen} (of the settings {rule}, the one that scores fewest).\n\n"
         + _table(rows)
-        + f"\n\n### The chosen setting, every R@n,IoU=m\n\n"
+        + "\n\n### The chosen setting, every R@n,IoU=m\n\n"
         + _table(_chosen_rows(run_dirs, results, references, chosen))
     )
 
 
-def _budget_header(run_dirs: list[str]) -> str:
+def _budget_header(run_dirs: list[str], described: str) -> str:
     return (
-        f"## The search's budget on {', '.join(f'`{run_dir}`' for run_dir in run_dirs)}\n\n"
+        f"## The search's budget on {', '.join(f'`{run_dir}`' for run_dir in run_dirs)} ({described})\n\n"
         f"{_environment()}. Binary tree at its default depth; margin: the smallest "
         f"R@n,IoU=m − the query-blind prior's (points). "
     )
@@ -584,6 +594,7 @@ def main():
                         help="--study=budget: each point with and without --refine_straddling, or only with / without.")
     parser.add_argument("--min_prior_margin", type=float, default=None,
                         help="--study=budget: also require every R@n,IoU=m >= the query-blind prior's + this (points).")
+    parser.add_argument("--output", default="", help="The report (default: benchmarks/results/clear_choices_<study>.md).")
     parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=True,
                         help="--study=search: pick μ, ρ on val per reading of line 8 (else the config's).")
     args = parser.parse_args()
@@ -593,7 +604,7 @@ def main():
         report = study_search(args.run_dir, args.tune)
     elif args.study == "budget":
         try:
-            grid = parse_budget_grid(args.budget_grid) if args.budget_grid else [(*pair, None) for pair in BUDGET_GRID]
+            grid = parse_budget_grid(args.budget_grid) if args.budget_grid else None
         except ValueError as error:
             parser.error(str(error))
         refine = {"both": (False, True), "yes": (True,), "no": (False,)}[args.refine]
@@ -606,8 +617,8 @@ def main():
         report = study_tuning_cost(args.run_dir)
     else:
         report = study_nms_ties(args.run_dir)
-    os.makedirs(RESULTS_DIR, exist_ok=True)
-    path = os.path.join(RESULTS_DIR, f"clear_choices_{args.study}.md")
+    path = args.output or os.path.join(RESULTS_DIR, f"clear_choices_{args.study}.md")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         handle.write(report + "\n")
     print(report)
