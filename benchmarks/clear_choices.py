@@ -211,10 +211,15 @@ def smallest_margin(metrics: dict, prior: dict) -> float:
     ...                 {"R@1,IoU=0.5": 30.0, "R@5,IoU=0.5": 78.0, "mIoU": 30.0})
     2.0
     """
-    names = [name for name in prior if name.startswith("R@")]
+    names = _recall_names(prior)
     if not names:
         raise ValueError("the prior has no R@n,IoU=m metric")
     return min(float(metrics[name]) - float(prior[name]) for name in names)
+
+
+def _recall_names(metrics: dict) -> list[str]:
+    """The ``R@n,IoU=m`` entries of a metrics dict, in its order (not mIoU)."""
+    return [name for name in metrics if name.startswith("R@")]
 
 
 def study_budget(run_dirs: list[str], grid=None, refine=(False, True), min_prior_margin=None) -> str:
@@ -234,10 +239,11 @@ def study_budget(run_dirs: list[str], grid=None, refine=(False, True), min_prior
         min_prior_margin: the points every R@n,IoU=m must beat the prior by (None: no
             such condition).
     """
-    grid = [(*pair, None) for pair in BUDGET_GRID] if grid is None else grid
     from clear_tf.evaluation import prepare_videos, prior_baseline_metrics, split_evaluator
     from clear_tf.models import load_model
     from clear_tf.run_dir import RunDir, load_config
+
+    grid = [(*pair, None) for pair in BUDGET_GRID] if grid is None else grid
 
     rows, results, settings, references = {}, {}, {}, {}
     for run_dir in run_dirs:
@@ -269,8 +275,8 @@ def study_budget(run_dirs: list[str], grid=None, refine=(False, True), min_prior
             }
             split_results = {split: reference[split]["evaluate"]("clear", **settings[name]) for split in reference}
             results[run_dir, name] = split_results
-            rows[_run_row_name(run_dirs, run_dir, name)] = _budget_row(split_results, reference)
-            print(f"{run_dir}: {name}: {rows[_run_row_name(run_dirs, run_dir, name)]}", flush=True)
+            row = rows[_run_row_name(run_dirs, run_dir, name)] = _budget_row(split_results, reference)
+            print(f"{run_dir}: {name}: {row}", flush=True)
         for name in ("CLEAR-F (no pruning)", "CLEAR-C (coarse only)"):
             rows[_run_row_name(run_dirs, run_dir, name)] = _budget_row(
                 {split: reference[split][name] for split in reference}, reference
@@ -334,7 +340,7 @@ def _chosen_rows(run_dirs, results, references, chosen: str) -> dict:
     rows = {}
     for run_dir, split in itertools.product(run_dirs, ("val", "test")):
         reference = references[run_dir][split]
-        names = [name for name in reference["prior"] if name.startswith("R@")]
+        names = _recall_names(reference["prior"])
         for label, metrics in (
             ("query-blind prior", reference["prior"]),
             ("CLEAR-F", reference["CLEAR-F (no pruning)"].metrics),
